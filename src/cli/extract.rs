@@ -1,0 +1,182 @@
+//! `quotetrace extract`: quotes, speakers, cues, channels and credits of articles.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+
+use crate::article::{read_inputs, Article, Meta, ReadOptions, DEFAULT_MAX_ARTICLE_BYTES};
+use crate::parse::{self, Quote};
+
+/// Find every quotation in articles, with its speaker, cue, channel and credits.
+#[derive(Debug, Clone, Args)]
+pub struct ExtractArgs {
+    /// Input files or directories (walked recursively), `-` for stdin: plain text with an
+    /// optional front-matter header, JSON Lines (optionally gzipped), or news-please JSON.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Output format: `table` for people, `jsonl` one object per quote (the scoring contract),
+    /// `json` one document with every article's metadata and quotes.
+    #[arg(long, short, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Skip (and report) any article larger than this many bytes.
+    #[arg(long, default_value_t = DEFAULT_MAX_ARTICLE_BYTES, value_name = "BYTES")]
+    pub max_article_bytes: u64,
+    /// Print nothing on stderr but errors (no closing summary).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Jsonl,
+}
+
+/// One quote line of `--format jsonl`.
+#[derive(Serialize)]
+struct QuoteRecord<'a> {
+    article: &'a str,
+    #[serde(flatten)]
+    meta: &'a Meta,
+    #[serde(flatten)]
+    quote: &'a Quote,
+}
+
+/// One article of `--format json`.
+#[derive(Serialize)]
+struct ArticleRecord<'a> {
+    article: &'a str,
+    meta: &'a Meta,
+    quotes: &'a [Quote],
+}
+
+pub fn run(args: &ExtractArgs) -> anyhow::Result<i32> {
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    match write_all(args, &mut out) {
+        Ok(code) => Ok(code),
+        // A closed pipe (`| head`) is the reader's choice, not an error.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(0),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn write_all(args: &ExtractArgs, out: &mut impl Write) -> io::Result<i32> {
+    let options = ReadOptions {
+        max_article_bytes: args.max_article_bytes,
+    };
+    let (mut articles, mut quotes, mut skipped) = (0usize, 0usize, 0usize);
+    if args.format == Format::Json {
+        out.write_all(b"[")?;
+    }
+    for item in read_inputs(&args.paths, options) {
+        let article: Article = match item {
+            Ok(a) => a,
+            Err(e) => {
+                skipped += 1;
+                eprintln!("quotetrace: skipped {e}");
+                continue;
+            }
+        };
+        let found = parse::extract(&article.body);
+        match args.format {
+            Format::Jsonl => {
+                for q in &found {
+                    serde_json::to_writer(
+                        &mut *out,
+                        &QuoteRecord {
+                            article: &article.id,
+                            meta: &article.meta,
+                            quote: q,
+                        },
+                    )?;
+                    out.write_all(b"\n")?;
+                }
+            }
+            Format::Json => {
+                if articles > 0 {
+                    out.write_all(b",")?;
+                }
+                out.write_all(b"\n")?;
+                serde_json::to_writer_pretty(
+                    &mut *out,
+                    &ArticleRecord {
+                        article: &article.id,
+                        meta: &article.meta,
+                        quotes: &found,
+                    },
+                )?;
+            }
+            Format::Table => write_table(out, &article, &found)?,
+        }
+        articles += 1;
+        quotes += found.len();
+    }
+    if args.format == Format::Json {
+        out.write_all(b"\n]\n")?;
+    }
+    out.flush()?;
+    if !args.quiet {
+        eprintln!("quotetrace: {articles} articles, {quotes} quotes, {skipped} inputs skipped");
+    }
+    Ok(if articles == 0 && skipped > 0 {
+        2
+    } else if quotes == 0 {
+        1
+    } else {
+        0
+    })
+}
+
+fn clip(s: &str, max: usize) -> String {
+    let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        flat
+    } else {
+        let cut: String = flat.chars().take(max - 1).collect();
+        format!("{cut}…")
+    }
+}
+
+fn write_table(out: &mut impl Write, article: &Article, quotes: &[Quote]) -> io::Result<()> {
+    let m = &article.meta;
+    let about = [m.outlet.as_deref(), m.published.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ");
+    writeln!(out, "== {} ({about}) — {} quotes", article.id, quotes.len())?;
+    for q in quotes {
+        let speaker = q.speaker.as_ref().map_or("-".to_string(), |s| {
+            if s.name == s.mention.text {
+                s.name.clone()
+            } else {
+                format!("{} ({})", s.name, s.mention.text)
+            }
+        });
+        let cue = q.cue.as_ref().map_or("-", |c| c.text.as_str());
+        let mut extra = Vec::new();
+        if let Some(c) = &q.channel {
+            extra.push(format!("channel: {}", c.text));
+        }
+        for c in &q.credits {
+            extra.push(format!("credit: {} [{}]", c.outlet, c.phrase));
+        }
+        let kind = format!("{:?}", q.kind).to_lowercase();
+        writeln!(
+            out,
+            "  {:>6}  {kind:<7}  {:<24}  {:<10}  “{}”",
+            q.quote.start,
+            clip(&speaker, 24),
+            clip(cue, 10),
+            clip(&q.quote.text, 90)
+        )?;
+        if !extra.is_empty() {
+            writeln!(out, "  {:>6}  {:<7}  {}", "", "", extra.join("; "))?;
+        }
+    }
+    Ok(())
+}

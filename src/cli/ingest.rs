@@ -1,0 +1,215 @@
+//! `quotetrace ingest`: read articles, extract their quotes, and add them to the store.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::article::{read_inputs, Article, ReadOptions};
+use crate::parse::{self, Quote};
+use crate::store::Store;
+
+/// Add articles to the provenance store: every quote, its speaker, and whom it credits.
+#[derive(Debug, Clone, Args)]
+pub struct IngestArgs {
+    /// Input files or directories (walked recursively), `-` for stdin. Every input format of
+    /// `extract`: plain text with front matter, JSON Lines (optionally gzipped), news-please JSON.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Make the store durable after this many articles (group commit). An article counts as
+    /// done only once a commit covering it has been flushed to disk.
+    #[arg(long, default_value_t = 512, value_name = "N")]
+    pub commit_every: usize,
+    /// Append the input id of every article to FILE as soon as it is durably stored.
+    #[arg(long, value_name = "FILE")]
+    pub committed_log: Option<PathBuf>,
+    /// Never show a progress bar (it is only shown on a terminal anyway).
+    #[arg(long)]
+    pub no_progress: bool,
+    /// Print the summary as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What one run did.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Summary {
+    /// Articles read from the inputs.
+    pub articles: u64,
+    /// Of those, articles that were new to the store.
+    pub new_articles: u64,
+    /// Of those, articles that were already stored (nothing written).
+    pub already_present: u64,
+    /// Quotes stored.
+    pub quotes: u64,
+    pub new_clusters: u64,
+    /// Inputs (or single articles) that could not be read, with why.
+    pub skipped: Vec<String>,
+    pub seconds: f64,
+}
+
+enum Item {
+    Article(Box<Article>, Vec<Quote>),
+    Skipped(String),
+}
+
+pub fn run(args: &IngestArgs, db: &Path) -> anyhow::Result<i32> {
+    let started = Instant::now();
+    let mut store = Store::create(db)?;
+    let mut log = match &args.committed_log {
+        Some(p) => Some(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .with_context(|| format!("cannot open {}", p.display()))?,
+        ),
+        None => None,
+    };
+
+    // Reading and extraction run on their own thread, so they overlap with the store's writes.
+    let (tx, rx) = mpsc::sync_channel::<Item>(256);
+    let paths = args.paths.clone();
+    let reader = std::thread::spawn(move || {
+        for item in read_inputs(&paths, ReadOptions::default()) {
+            let msg = match item {
+                Ok(a) => {
+                    let quotes = parse::extract(&a.body);
+                    Item::Article(Box::new(a), quotes)
+                }
+                Err(e) => Item::Skipped(e.to_string()),
+            };
+            if tx.send(msg).is_err() {
+                break;
+            }
+        }
+    });
+
+    let bar = if args.no_progress {
+        ProgressBar::hidden()
+    } else {
+        let b = ProgressBar::new_spinner();
+        b.set_style(
+            ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        b.enable_steady_tick(Duration::from_millis(200));
+        b
+    };
+
+    let mut summary = Summary::default();
+    let mut uncommitted: Vec<String> = Vec::new();
+    let mut last_commit = Instant::now();
+    let mut failure: Option<anyhow::Error> = None;
+    for item in rx {
+        match item {
+            Item::Skipped(reason) => {
+                bar.suspend(|| eprintln!("quotetrace: skipped {reason}"));
+                summary.skipped.push(reason);
+            }
+            Item::Article(a, quotes) => {
+                summary.articles += 1;
+                match store.ingest_article(&a, &quotes) {
+                    Ok(r) if r.already_present => summary.already_present += 1,
+                    Ok(r) => {
+                        summary.new_articles += 1;
+                        summary.quotes += r.quotes as u64;
+                        summary.new_clusters += r.new_clusters as u64;
+                    }
+                    Err(e) => {
+                        failure = Some(anyhow::Error::new(e).context(format!("storing {}", a.id)));
+                        break;
+                    }
+                }
+                uncommitted.push(a.id.clone());
+            }
+        }
+        if uncommitted.len() >= args.commit_every.max(1)
+            || (!uncommitted.is_empty() && last_commit.elapsed() > Duration::from_secs(2))
+        {
+            commit(&store, &mut uncommitted, log.as_mut())?;
+            last_commit = Instant::now();
+        }
+        bar.set_message(format!(
+            "{} articles, {} quotes, {} new clusters, {} skipped",
+            summary.articles,
+            summary.quotes,
+            summary.new_clusters,
+            summary.skipped.len()
+        ));
+    }
+    // Stop the reader if the loop ended early.
+    let _ = reader.join();
+    commit(&store, &mut uncommitted, log.as_mut())?;
+    bar.finish_and_clear();
+    summary.seconds = started.elapsed().as_secs_f64();
+    if let Some(e) = failure {
+        eprintln!(
+            "quotetrace: stopped after {} articles (all of them are stored)",
+            summary.articles.saturating_sub(1)
+        );
+        return Err(e);
+    }
+
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        print_summary(&summary, &store)?;
+    }
+    Ok(if summary.articles > 0 {
+        0
+    } else if summary.skipped.is_empty() {
+        1
+    } else {
+        2
+    })
+}
+
+/// Flushes, then reports the covered articles as done.
+fn commit(
+    store: &Store,
+    done: &mut Vec<String>,
+    log: Option<&mut std::fs::File>,
+) -> anyhow::Result<()> {
+    store.flush().context("flushing the store")?;
+    if let Some(f) = log {
+        let mut text = String::new();
+        for id in done.iter() {
+            text.push_str(id);
+            text.push('\n');
+        }
+        f.write_all(text.as_bytes())?;
+        f.flush()?;
+    }
+    done.clear();
+    Ok(())
+}
+
+fn print_summary(s: &Summary, store: &Store) -> anyhow::Result<()> {
+    println!(
+        "ingested {} articles ({} new, {} already stored) in {:.1} s",
+        s.articles, s.new_articles, s.already_present, s.seconds
+    );
+    println!(
+        "quotes stored: {}, new clusters: {}",
+        s.quotes, s.new_clusters
+    );
+    println!("clusters in store: {}", store.cluster_count());
+    if let Some(p) = store.path() {
+        println!("store: {}", p.display());
+    }
+    if !s.skipped.is_empty() {
+        println!("skipped {} inputs:", s.skipped.len());
+        for r in s.skipped.iter().take(20) {
+            println!("  {r}");
+        }
+        if s.skipped.len() > 20 {
+            println!("  … and {} more", s.skipped.len() - 20);
+        }
+    }
+    Ok(())
+}

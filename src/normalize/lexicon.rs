@@ -1,0 +1,145 @@
+//! Small closed word lists the normalizer and matcher need: stop words, number words and the
+//! canonical spellings of a few country and body names.
+//!
+//! The lists are deliberately short. Stop words only damp function words before enough quotes
+//! have been seen for document frequencies to do it; they never remove a word.
+
+/// English function words, folded (lower case, no diacritics, ASCII apostrophe).
+const EN_STOP: &[&str] = &[
+    "a", "about", "after", "again", "all", "also", "am", "an", "and", "any", "are", "as", "at",
+    "be", "because", "been", "before", "being", "both", "but", "by", "can", "could", "did", "do",
+    "does", "doing", "don't", "down", "each", "even", "few", "for", "from", "had", "has", "have",
+    "having", "he", "her", "here", "hers", "him", "his", "how", "i", "if", "in", "into", "is",
+    "it", "it's", "its", "just", "like", "me", "more", "most", "my", "no", "nor", "not", "now",
+    "of", "off", "oh", "ok", "okay", "on", "once", "only", "or", "other", "our", "ours", "out",
+    "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "that's", "the",
+    "their", "them", "then", "there", "these", "they", "this", "those", "through", "to", "too",
+    "uh", "uhm", "um", "under", "until", "up", "very", "was", "we", "well", "were", "what", "when",
+    "where", "which", "while", "who", "whom", "why", "will", "with", "would", "yeah", "yes", "you",
+    "your", "yours",
+];
+
+/// Spanish function words, folded.
+const ES_STOP: &[&str] = &[
+    "a", "al", "algo", "ante", "asi", "bueno", "como", "con", "cual", "cuando", "de", "del",
+    "donde", "el", "ella", "ellas", "ellos", "en", "entre", "era", "eres", "es", "esa", "ese",
+    "eso", "esta", "estaba", "estan", "estas", "este", "esto", "fue", "ha", "han", "hay", "la",
+    "las", "le", "les", "lo", "los", "mas", "me", "mi", "mis", "muy", "nada", "ni", "no", "nos",
+    "o", "para", "pero", "por", "porque", "pues", "que", "se", "si", "sin", "sobre", "son", "su",
+    "sus", "tambien", "te", "tu", "un", "una", "uno", "unos", "y", "ya", "yo",
+];
+
+/// Is `norm` (a folded word) a function word in `lang`? Unknown languages use English.
+pub fn is_stopword(norm: &str, lang: &str) -> bool {
+    let list = if lang == "es" { ES_STOP } else { EN_STOP };
+    list.binary_search(&norm).is_ok()
+}
+
+/// Guesses English or Spanish from function words; `None` when there is no evidence.
+pub fn guess_lang<'a>(words: impl Iterator<Item = &'a str>) -> Option<&'static str> {
+    let (mut en, mut es) = (0u32, 0u32);
+    for w in words {
+        en += u32::from(EN_STOP.binary_search(&w).is_ok());
+        es += u32::from(ES_STOP.binary_search(&w).is_ok());
+    }
+    match en.cmp(&es) {
+        std::cmp::Ordering::Greater => Some("en"),
+        std::cmp::Ordering::Less => Some("es"),
+        std::cmp::Ordering::Equal => None,
+    }
+}
+
+/// Value of a folded English or Spanish number word below one hundred.
+pub fn number_word(norm: &str) -> Option<u32> {
+    const WORDS: &[(&str, u32)] = &[
+        ("zero", 0),
+        ("one", 1),
+        ("two", 2),
+        ("three", 3),
+        ("four", 4),
+        ("five", 5),
+        ("six", 6),
+        ("seven", 7),
+        ("eight", 8),
+        ("nine", 9),
+        ("ten", 10),
+        ("eleven", 11),
+        ("twelve", 12),
+        ("thirteen", 13),
+        ("fourteen", 14),
+        ("fifteen", 15),
+        ("sixteen", 16),
+        ("seventeen", 17),
+        ("eighteen", 18),
+        ("nineteen", 19),
+        ("twenty", 20),
+        ("thirty", 30),
+        ("forty", 40),
+        ("fifty", 50),
+        ("sixty", 60),
+        ("seventy", 70),
+        ("eighty", 80),
+        ("ninety", 90),
+        ("dos", 2),
+        ("tres", 3),
+        ("cuatro", 4),
+        ("cinco", 5),
+        ("seis", 6),
+        ("siete", 7),
+        ("ocho", 8),
+        ("nueve", 9),
+        ("diez", 10),
+        ("veinte", 20),
+        ("treinta", 30),
+        ("cuarenta", 40),
+        ("cincuenta", 50),
+        ("sesenta", 60),
+        ("setenta", 70),
+        ("ochenta", 80),
+        ("noventa", 90),
+    ];
+    WORDS.iter().find(|(w, _)| *w == norm).map(|&(_, v)| v)
+}
+
+/// Canonical form of a dotted or capitalised abbreviation (dots removed, lower case).
+pub fn abbreviation(letters: &str) -> Option<&'static str> {
+    Some(match letters {
+        "us" | "usa" | "eeuu" | "ee.uu" => "united states",
+        "uk" => "united kingdom",
+        "un" | "onu" => "united nations",
+        "eu" | "ue" => "european union",
+        _ => return None,
+    })
+}
+
+/// Multi-word names folded to one canonical token: (words, canonical).
+pub const PHRASES: &[(&[&str], &str)] = &[
+    (&["united", "states", "of", "america"], "united states"),
+    (&["united", "states"], "united states"),
+    (&["estados", "unidos"], "united states"),
+    (&["united", "kingdom"], "united kingdom"),
+    (&["reino", "unido"], "united kingdom"),
+    (&["united", "nations"], "united nations"),
+    (&["naciones", "unidas"], "united nations"),
+    (&["european", "union"], "european union"),
+    (&["union", "europea"], "european union"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stop_lists_are_sorted_for_binary_search() {
+        assert!(EN_STOP.windows(2).all(|w| w[0] < w[1]));
+        assert!(ES_STOP.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn guesses_language_from_function_words() {
+        let es = "el fin de la guerra es que no".split(' ');
+        assert_eq!(guess_lang(es), Some("es"));
+        let en = "the end of the war is what we want".split(' ');
+        assert_eq!(guess_lang(en), Some("en"));
+    }
+}

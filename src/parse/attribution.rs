@@ -1,0 +1,653 @@
+//! Who said a quote, with which cue (grammar/README.md §4–§6).
+//!
+//! Works on the tokens of one block of text (a paragraph, or several joined by a quote that runs
+//! over them), in which every top-level quote is a single [`Kind::Quote`] token.
+
+use super::lexicon::{lexicon, CueClass};
+use super::token::{Kind, Tok};
+
+/// What the attribution rules found for one quote.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Found {
+    pub speaker: Option<Mention>,
+    pub cue: Option<(usize, usize)>,
+    pub rule: Rule,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum Rule {
+    #[default]
+    None,
+    Post,
+    Pre,
+}
+
+/// A speaker phrase as written, before resolution.
+#[derive(Debug, Clone)]
+pub(crate) struct Mention {
+    pub start: usize,
+    pub end: usize,
+    pub text: String,
+    pub np: Np,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Np {
+    Pronoun(String),
+    /// A personal name without its titles, with the titles (lower-case) that stood before it.
+    Name {
+        name: String,
+        titles: Vec<String>,
+    },
+    /// "the White House", "the Pentagon"
+    Org(String),
+    /// "the president", "a senior official": the head noun.
+    Role(String),
+}
+
+const PRONOUNS: &[&str] = &["he", "she", "they", "it", "we", "i", "you"];
+const DETERMINERS: &[&str] = &[
+    "the", "a", "an", "his", "her", "their", "its", "our", "one", "two", "three", "four", "five",
+    "several", "some", "many", "other", "another", "most", "few", "both", "all", "these", "those",
+    "this", "that", "each", "any", "no", "senior", "top",
+];
+const AUX: &[&str] = &[
+    "has",
+    "had",
+    "have",
+    "would",
+    "will",
+    "also",
+    "later",
+    "then",
+    "previously",
+    "recently",
+    "once",
+    "again",
+    "further",
+    "repeatedly",
+    "never",
+    "often",
+    "reportedly",
+    "just",
+    "only",
+    "even",
+    "still",
+    "not",
+    "did",
+    "does",
+    "do",
+    "is",
+    "was",
+    "were",
+    "are",
+    "been",
+    "had",
+    "could",
+    "might",
+    "may",
+    "should",
+    "can",
+    "already",
+    "first",
+    "publicly",
+    "privately",
+    "simply",
+    "flatly",
+    "quickly",
+    "immediately",
+    "soon",
+    "ultimately",
+    "separately",
+    "earlier",
+    "shortly",
+    "recently",
+    "subsequently",
+    "angrily",
+    "bluntly",
+    "openly",
+    "explicitly",
+];
+const LEADING_NOISE: &[&str] = &[
+    "but",
+    "and",
+    "yet",
+    "so",
+    "still",
+    "now",
+    "then",
+    "later",
+    "meanwhile",
+    "however",
+    "also",
+    "instead",
+    "earlier",
+    "moreover",
+    "indeed",
+    "thus",
+    "when",
+    "while",
+    "as",
+    "if",
+    "though",
+    "although",
+    "because",
+    "since",
+    "after",
+    "before",
+    "that",
+    "where",
+    "here",
+    "there",
+];
+const PREPOSITIONS: &[&str] = &[
+    "of", "by", "with", "between", "from", "to", "in", "on", "at", "for", "against", "about",
+    "toward", "towards", "into", "than", "like", "as", "under", "over", "among", "through",
+    "during", "without", "within", "upon", "across", "behind", "beside", "near",
+];
+const SUBORDINATORS: &[&str] = &[
+    "when", "after", "as", "because", "while", "since", "and", "but", "though", "although",
+    "before", "once", "until", "whereas",
+];
+const PARTICLES: &[&str] = &[
+    "de", "del", "da", "dos", "das", "van", "von", "der", "den", "bin", "al", "el", "la", "le",
+    "di", "du", "ibn", "ben", "abu", "of", "and", "&",
+];
+
+pub(crate) fn is_cue(t: &Tok) -> Option<CueClass> {
+    if !t.is_word() {
+        return None;
+    }
+    lexicon().cues.get(&t.lower()).copied()
+}
+
+fn is_in(t: &Tok, list: &[&str]) -> bool {
+    t.is_word() && list.iter().any(|w| t.is(w))
+}
+
+fn is_title(t: &Tok) -> bool {
+    t.is_word()
+        && lexicon()
+            .titles
+            .contains(&t.text.trim_end_matches('.').to_lowercase())
+}
+
+fn is_role(t: &Tok) -> bool {
+    if !t.is_word() {
+        return false;
+    }
+    let lower = t.lower();
+    let bare = lower
+        .trim_end_matches("’s")
+        .trim_end_matches("'s")
+        .trim_end_matches('’');
+    lexicon().roles.contains(bare)
+}
+
+fn is_nameish(t: &Tok) -> bool {
+    t.is_cap() && !t.is_possessive()
+}
+
+/// Joins token texts with single spaces.
+fn join(toks: &[Tok]) -> String {
+    let mut s = String::new();
+    for t in toks {
+        if !s.is_empty() && !t.is_punct(',') {
+            s.push(' ');
+        }
+        s.push_str(t.text);
+    }
+    s
+}
+
+fn mention(toks: &[Tok], np: Np) -> Mention {
+    Mention {
+        start: toks[0].start,
+        end: toks[toks.len() - 1].end,
+        text: String::new(),
+        np,
+    }
+}
+
+// speaker-np = pronoun / *{titles} name / determiner *WORD {roles} / {roles} / "the" CAP *CAP
+// (applied to a candidate phrase whose ends are already known)
+pub(crate) fn classify_np(toks: &[Tok]) -> Option<(usize, Np)> {
+    let mut a = 0;
+    while a + 1 < toks.len() && is_in(&toks[a], LEADING_NOISE) {
+        a += 1;
+    }
+    let toks = &toks[a..];
+    if toks.is_empty() || toks.len() > 9 || toks.iter().any(|t| !t.is_word()) {
+        return None;
+    }
+    if toks.len() == 1 && is_in(&toks[0], PRONOUNS) {
+        return Some((a, Np::Pronoun(toks[0].lower())));
+    }
+    // Function words are capitalized at a sentence start but name nobody ("Their", "There").
+    let function_word = |t: &Tok| {
+        is_in(t, DETERMINERS)
+            || is_in(t, PRONOUNS)
+            || is_in(t, LEADING_NOISE)
+            || is_in(t, PREPOSITIONS)
+            || is_in(
+                t,
+                &[
+                    "there", "here", "what", "why", "how", "who", "where", "this", "it's",
+                ],
+            )
+    };
+    if toks.iter().all(function_word) {
+        return None;
+    }
+    let last = &toks[toks.len() - 1];
+    if is_in(last, PRONOUNS) || is_cue(last).is_some() && !last.is_cap() {
+        return None;
+    }
+    // A name at the end, after titles or role words: "Treasury Secretary Scott Bessent",
+    // "White House press secretary Sean Spicer", "Nick Witney".
+    let mut n = toks.len();
+    while n > 0
+        && (is_nameish(&toks[n - 1])
+            || (n < toks.len() && n > 1 && is_in(&toks[n - 1], PARTICLES) && toks[n - 2].is_cap()))
+        && !(is_title(&toks[n - 1]) && n < toks.len())
+    {
+        n -= 1;
+    }
+    // Titles inside the capitalized run ("Colombian President Gustavo Petro") are not the name.
+    let mut name_start = n;
+    let mut k = n;
+    while k < toks.len() {
+        if is_title(&toks[k]) {
+            name_start = k + 1;
+        }
+        k += 1;
+    }
+    if name_start < toks.len()
+        && toks[name_start..]
+            .iter()
+            .all(|t| t.is_cap() || is_in(t, PARTICLES))
+    {
+        let prefix = &toks[..name_start];
+        let prefix_ok = prefix.iter().all(|t| {
+            t.is_cap() || is_title(t) || is_role(t) || is_in(t, DETERMINERS) || t.is_possessive()
+        });
+        if prefix_ok {
+            if prefix.first().is_some_and(|t| t.is("the"))
+                && !prefix.iter().any(|t| is_title_or_role(&t))
+            {
+                return Some((a, Np::Org(join(&toks[1..]))));
+            }
+            let titles = prefix
+                .iter()
+                .filter(|t| is_title(t) || is_role(t))
+                .map(|t| t.text.trim_end_matches('.').to_lowercase())
+                .collect();
+            return Some((
+                a,
+                Np::Name {
+                    name: join(&toks[name_start..]),
+                    titles,
+                },
+            ));
+        }
+    }
+    // A role phrase: "the president", "a senior administration official", "officials",
+    // "the Trump administration".
+    let head = last;
+    if is_role(head) && !head.is_cap() || is_role(head) && toks.len() > 1 {
+        let det = is_in(&toks[0], DETERMINERS) || toks[0].is_possessive();
+        let starts_ok = toks.len() == 1 || det || toks[0].is_cap();
+        // After a determiner any modifier may stand ("a senior administration official");
+        // without one only names and role words ("Trump administration", "White House spokesman").
+        let middle_ok = toks[1..toks.len() - 1].iter().all(|t| {
+            t.is_word()
+                && !is_in(t, PREPOSITIONS)
+                && !is_in(t, AUX)
+                && is_cue(t).is_none()
+                && (det || t.is_cap() || is_role(t) || is_title(t))
+        }) && toks.len() <= 6;
+        if starts_ok && middle_ok {
+            return Some((a, Np::Role(head.lower())));
+        }
+    }
+    // "the White House", "the Pentagon", or an organization name on its own.
+    if toks[0].is("the")
+        && toks.len() > 1
+        && toks[1..].iter().all(|t| t.is_cap() || is_in(t, PARTICLES))
+    {
+        return Some((a, Np::Org(join(&toks[1..]))));
+    }
+    None
+}
+
+fn is_title_or_role(t: &&Tok) -> bool {
+    is_title(t) || is_role(t)
+}
+
+fn np_mention(toks: &[Tok], from: usize, to: usize) -> Option<Mention> {
+    if from >= to {
+        return None;
+    }
+    let (skip, np) = classify_np(&toks[from..to])?;
+    let mut m = mention(&toks[from + skip..to], np);
+    m.text = join(&toks[from + skip..to]);
+    Some(m)
+}
+
+/// The end of a noun phrase read forwards from `from` (for "said Petro", "said a spokesman for the ministry").
+fn np_forward_end(toks: &[Tok], from: usize, to: usize) -> usize {
+    let mut j = from;
+    if j < to && is_in(&toks[j], PRONOUNS) {
+        return j + 1;
+    }
+    while j < to && toks[j].is_word() && j - from < 8 {
+        if is_cue(&toks[j]).is_some() && !toks[j].is_cap() && j > from {
+            break;
+        }
+        // "for the ministry", "of the group" complete a role phrase but are not the speaker's head.
+        if is_in(&toks[j], PREPOSITIONS) && !toks[j].is("of") && j > from {
+            break;
+        }
+        j += 1;
+    }
+    j
+}
+
+/// Skips a trailing appositive ", a fellow at …," or ", 45," or ", who …," backwards from `i`
+/// (which points at the closing comma); returns the index just past the phrase before it.
+fn skip_appositive_back(toks: &[Tok], lo: usize, i: usize) -> Option<usize> {
+    let mut p = i;
+    while p > lo {
+        p -= 1;
+        if toks[p].is_punct(',') {
+            let first = toks.get(p + 1)?;
+            let appositive = is_in(first, DETERMINERS)
+                || first.kind == Kind::Number
+                || is_in(first, &["who", "which", "whose"])
+                || is_title(first)
+                || is_role(first)
+                || first.is_lower_word();
+            return appositive.then_some(p);
+        }
+        if toks[p].quote().is_some() || toks[p].is_punct('.') {
+            return None;
+        }
+    }
+    None
+}
+
+// pre-attribution: [ channel "," ] speaker-np [ appositive ] *aux cue ...
+fn subject_before(
+    toks: &[Tok],
+    lo: usize,
+    cue: usize,
+    channels: &[(usize, usize)],
+) -> Option<Mention> {
+    let mut end = cue;
+    while end > lo && is_in(&toks[end - 1], AUX) {
+        end -= 1;
+    }
+    // "Petro in a post on X wrote": the channel phrase stands between subject and cue.
+    if let Some(&(cs, _)) = channels.iter().find(|&&(cs, ce)| ce == end && cs > lo) {
+        end = cs;
+        while end > lo && toks[end - 1].is_punct(',') {
+            end -= 1;
+        }
+    }
+    if end > lo && toks[end - 1].is_punct(',') {
+        let before = skip_appositive_back(toks, lo, end - 1)?;
+        end = before;
+    }
+    if end > lo && is_in(&toks[end - 1], &["who", "which"]) {
+        end -= 1;
+        if end > lo && toks[end - 1].is_punct(',') {
+            end -= 1;
+        }
+    }
+    if end <= lo {
+        return None;
+    }
+    // Widest valid phrase first, within the clause.
+    let mut start = end;
+    while start > lo && toks[start - 1].is_word() && end - start < 9 {
+        start -= 1;
+    }
+    (start..end).find_map(|s| {
+        let m = np_mention(toks, s, end)?;
+        // A phrase governed by a preposition is not a subject ("of the president said" never).
+        let governed = s > lo && m.start == toks[s].start && is_in(&toks[s - 1], PREPOSITIONS);
+        (!governed).then_some(m)
+    })
+}
+
+// participle-cue: the subject is that of the clause the cue hangs on: the first noun phrase of
+// the nearest comma-separated segment before the cue that opens with one ("Petro denounced the
+// killing, saying", "Earlier that day, Petro had joined … and urged").
+fn clause_subject(toks: &[Tok], lo: usize, cue: usize) -> Option<Mention> {
+    let mut seg_end = cue;
+    loop {
+        let mut seg_start = seg_end;
+        while seg_start > lo && !toks[seg_start - 1].is_punct(',') {
+            seg_start -= 1;
+        }
+        // The nearest clause first: "… when Washington revoked the visa, accusing".
+        let mut starts = vec![seg_start];
+        starts.extend(
+            (seg_start..seg_end)
+                .filter(|&i| is_in(&toks[i], SUBORDINATORS))
+                .map(|i| i + 1),
+        );
+        for &from in starts.iter().rev() {
+            let longest = (from + 7).min(seg_end);
+            for e in (from + 1..=longest).rev() {
+                let Some(m) = np_mention(toks, from, e) else {
+                    continue;
+                };
+                let followed_ok =
+                    e == seg_end || toks[e].is_lower_word() && !is_in(&toks[e], PREPOSITIONS);
+                if followed_ok {
+                    return Some(m);
+                }
+            }
+        }
+        if seg_start <= lo + 1 {
+            return None;
+        }
+        seg_end = seg_start - 1;
+    }
+}
+
+/// Runs post-attribution, then pre-attribution, for the quote token at `k` of the sentence
+/// `lo..hi` (follow-on is decided by the caller, who knows the earlier speakers).
+pub(crate) fn attribute(
+    toks: &[Tok],
+    lo: usize,
+    hi: usize,
+    k: usize,
+    channels: &[(usize, usize)],
+) -> Found {
+    if let Some(f) = post_attribution(toks, k, hi) {
+        return f;
+    }
+    pre_attribution(toks, lo, k, channels).unwrap_or_default()
+}
+
+// post-attribution = close-mark [ "," / "—" ] ( speaker-np [aux] cue / cue speaker-np
+//                    / "according" "to" speaker-np )
+fn post_attribution(toks: &[Tok], k: usize, hi: usize) -> Option<Found> {
+    let mut j = k + 1;
+    if j < hi && (toks[j].is_punct(',') || toks[j].is_punct('—') || toks[j].is_punct('–')) {
+        j += 1;
+    }
+    if j >= hi {
+        return None;
+    }
+    let found = |m: Mention, cue: &Tok, _class: CueClass| Found {
+        speaker: Some(m),
+        cue: Some((cue.start, cue.end)),
+        rule: Rule::Post,
+    };
+    // cue speaker-np: "said Petro", "said a spokesman for the ministry"
+    if let Some(class) = is_cue(&toks[j]).filter(|_| toks[j].is_lower_word()) {
+        let end = np_forward_end(toks, j + 1, hi);
+        if let Some(m) = (j + 1..end)
+            .rev()
+            .find_map(|e| np_mention(toks, j + 1, e + 1))
+        {
+            return Some(found(m, &toks[j], class));
+        }
+    }
+    // "according to" speaker-np
+    if toks[j].is("according") && j + 1 < hi && toks[j + 1].is("to") {
+        let end = np_forward_end(toks, j + 2, hi);
+        if let Some(m) = (j + 2..end)
+            .rev()
+            .find_map(|e| np_mention(toks, j + 2, e + 1))
+        {
+            return Some(Found {
+                speaker: Some(m),
+                cue: Some((toks[j].start, toks[j + 1].end)),
+                rule: Rule::Post,
+            });
+        }
+    }
+    // speaker-np [ appositive ] *aux cue: "Petro wrote", "Nick Witney, a fellow at …, said"
+    let limit = hi.min(j + 24);
+    let mut c = j;
+    while c < limit {
+        let t = &toks[c];
+        if t.quote().is_some() || t.is_punct('.') || t.is_punct(';') || t.is_punct(':') {
+            return None;
+        }
+        if let Some(class) = is_cue(t).filter(|_| t.is_lower_word()) {
+            if c == j {
+                return None;
+            }
+            let mut end = c;
+            while end > j && is_in(&toks[end - 1], AUX) {
+                end -= 1;
+            }
+            if end > j && toks[end - 1].is_punct(',') {
+                end = skip_appositive_back(toks, j, end - 1)?;
+            }
+            // the phrase must start right after the quote
+            let m = np_mention(toks, j, end)?;
+            if m.start != toks[j].start && !is_in(&toks[j], LEADING_NOISE) {
+                return None;
+            }
+            return Some(found(m, t, class));
+        }
+        if c > j + 10
+            && !toks[c..].iter().take(1).any(|t| t.is_punct(','))
+            && toks[j..c].iter().all(|t| !t.is_punct(','))
+        {
+            return None;
+        }
+        c += 1;
+    }
+    None
+}
+
+fn pre_attribution(
+    toks: &[Tok],
+    lo: usize,
+    k: usize,
+    channels: &[(usize, usize)],
+) -> Option<Found> {
+    let mut c = k;
+    while c > lo {
+        c -= 1;
+        let t = &toks[c];
+        if t.quote().is_some() {
+            continue;
+        }
+        // "according" "to" speaker-np "," … open-mark
+        if t.is("according") && c + 1 < k && toks[c + 1].is("to") {
+            let end = np_forward_end(toks, c + 2, k);
+            if let Some(m) = (c + 2..end)
+                .rev()
+                .find_map(|e| np_mention(toks, c + 2, e + 1))
+            {
+                return Some(Found {
+                    speaker: Some(m),
+                    cue: Some((t.start, toks[c + 1].end)),
+                    rule: Rule::Pre,
+                });
+            }
+            continue;
+        }
+        let Some(_) = is_cue(t) else { continue };
+        if t.is_cap() && c != lo {
+            continue; // "Said" inside a name or title
+        }
+        // Used as a noun: "the statement", "a report", "his post".
+        if c > lo && (is_in(&toks[c - 1], DETERMINERS) || toks[c - 1].is_possessive()) {
+            continue;
+        }
+        let subject = subject_before(toks, lo, c, channels).or_else(|| {
+            let participle = t.lower().ends_with("ing");
+            let coordinated = c > lo && (toks[c - 1].is("and") || toks[c - 1].is_punct(','));
+            (participle || coordinated)
+                .then(|| clause_subject(toks, lo, c))
+                .flatten()
+        });
+        if let Some(m) = subject {
+            return Some(Found {
+                speaker: Some(m),
+                cue: Some((t.start, t.end)),
+                rule: Rule::Pre,
+            });
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::token::tokenize;
+    use super::*;
+
+    fn np(s: &str) -> Option<Np> {
+        let mut toks = Vec::new();
+        tokenize(s, 0, s.len(), &mut toks);
+        classify_np(&toks).map(|(_, np)| np)
+    }
+
+    #[test]
+    fn noun_phrases() {
+        assert_eq!(np("he"), Some(Np::Pronoun("he".into())));
+        assert_eq!(
+            np("Treasury Secretary Scott Bessent"),
+            Some(Np::Name {
+                name: "Scott Bessent".into(),
+                titles: vec!["treasury".into(), "secretary".into()]
+            })
+        );
+        assert_eq!(
+            np("Colombian President Gustavo Petro"),
+            Some(Np::Name {
+                name: "Gustavo Petro".into(),
+                titles: vec!["colombian".into(), "president".into()]
+            })
+        );
+        assert_eq!(
+            np("But Petro"),
+            Some(Np::Name {
+                name: "Petro".into(),
+                titles: vec![]
+            })
+        );
+        assert_eq!(np("the president"), Some(Np::Role("president".into())));
+        assert_eq!(
+            np("a senior administration official"),
+            Some(Np::Role("official".into()))
+        );
+        assert_eq!(
+            np("The Trump administration"),
+            Some(Np::Role("administration".into()))
+        );
+        assert_eq!(np("the White House"), Some(Np::Org("White House".into())));
+        assert_eq!(np("the plan"), None);
+        assert_eq!(np("the"), None);
+    }
+}

@@ -1,0 +1,306 @@
+//! Credits to other outlets (grammar/README.md §8).
+
+use super::lexicon::lexicon;
+use super::Credit;
+
+fn boundary_before(text: &str, i: usize) -> bool {
+    text[..i]
+        .chars()
+        .next_back()
+        .is_none_or(|c| !c.is_alphanumeric())
+}
+
+fn boundary_after(text: &str, i: usize) -> bool {
+    text[i..]
+        .chars()
+        .next()
+        .is_none_or(|c| !c.is_alphanumeric())
+}
+
+/// Lower-cased text of `body[from..to]` with runs of white space folded to one space.
+fn folded(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut space = false;
+    for c in s.chars() {
+        if c.is_whitespace() {
+            space = true;
+        } else {
+            if space && !out.is_empty() {
+                out.push(' ');
+            }
+            space = false;
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
+}
+
+// credit = {credits} with {outlet} = outlet-alias / coordinated-credit
+/// Credits stated within `body[from..to]` (a sentence with its quotes cut out: `gaps`).
+pub(crate) fn sentence_credits(body: &str, gaps: &[(usize, usize)]) -> Vec<Credit> {
+    let lex = lexicon();
+    let mut out: Vec<Credit> = Vec::new();
+    for &(from, to) in gaps {
+        let text = &body[from..to];
+        let mut last_credited_end: Option<usize> = None;
+        for m in lex.aliases.find_iter(text) {
+            let (a, b) = (m.start(), m.end());
+            if !boundary_before(text, a) || !boundary_after(text, b) {
+                continue;
+            }
+            let outlet = &lex.outlets[lex.alias_outlet[m.pattern().as_usize()]].canonical;
+            let before = &text[text.floor_char_boundary_compat(a.saturating_sub(80))..a];
+            let after = &text[b..text.ceil_char_boundary_compat((b + 40).min(text.len()))];
+            let before_full = folded(before);
+            let had_the = before_full == "the" || before_full.ends_with(" the");
+            let before_f = if had_the {
+                before_full[..before_full.len() - 3].trim_end().to_string()
+            } else {
+                before_full
+            };
+            let after_f = folded(after);
+            let mut hit: Option<(usize, usize)> = None;
+            for (pre, post) in &lex.credits {
+                let pre_ok = pre.is_empty()
+                    || (before_f.ends_with(pre.as_str())
+                        && before_f[..before_f.len() - pre.len()]
+                            .chars()
+                            .next_back()
+                            .is_none_or(|c| !c.is_alphanumeric()))
+                    || (pre == "(" && before.ends_with('('));
+                let post_ok = post.is_empty()
+                    || (post == ")" && after.starts_with(')'))
+                    || (after_f.starts_with(post.as_str())
+                        && after_f[post.len()..]
+                            .chars()
+                            .next()
+                            .is_none_or(|c| !c.is_alphanumeric()));
+                if pre_ok && post_ok && !(pre.is_empty() && post.is_empty()) {
+                    let start = if pre.is_empty() {
+                        a
+                    } else {
+                        find_phrase_start(text, a, pre, had_the)
+                    };
+                    let end = if post.is_empty() {
+                        b
+                    } else {
+                        find_phrase_end(text, b, post)
+                    };
+                    if hit.is_none_or(|(s, e)| e - s < end - start) {
+                        hit = Some((start, end));
+                    }
+                }
+            }
+            // "cited by the Associated Press and CNN": CNN shares the phrase of its neighbour.
+            if hit.is_none() {
+                if let Some(prev_end) = last_credited_end {
+                    let gap = folded(&text[prev_end..a]);
+                    if matches!(
+                        gap.as_str(),
+                        "and" | "," | ", and" | "and the" | ", and the" | "or"
+                    ) {
+                        hit = Some((a, b));
+                    }
+                }
+            }
+            if let Some((s, e)) = hit {
+                last_credited_end = Some(b);
+                out.push(Credit {
+                    outlet: outlet.clone(),
+                    phrase: text[s..e].to_string(),
+                    start: from + s,
+                    end: from + e,
+                    scope: super::CreditScope::Sentence,
+                });
+            }
+        }
+    }
+    out
+}
+
+fn find_phrase_start(text: &str, a: usize, pre: &str, had_the: bool) -> usize {
+    if pre == "(" {
+        return a - 1;
+    }
+    let words = pre.split_whitespace().count() + usize::from(had_the);
+    let mut idx = a;
+    for _ in 0..words {
+        let t = text[..idx].trim_end();
+        idx = t
+            .char_indices()
+            .rev()
+            .find(|(_, c)| c.is_whitespace())
+            .map_or(0, |(k, c)| k + c.len_utf8());
+    }
+    idx
+}
+
+fn find_phrase_end(text: &str, b: usize, post: &str) -> usize {
+    if post == ")" {
+        return b + 1;
+    }
+    let words = post.split_whitespace().count();
+    let mut end = b;
+    let mut seen = 0;
+    let mut in_word = false;
+    for (i, c) in text[b..].char_indices() {
+        if c.is_whitespace() {
+            if in_word {
+                seen += 1;
+                if seen == words {
+                    break;
+                }
+            }
+            in_word = false;
+        } else {
+            in_word = true;
+            end = b + i + c.len_utf8();
+        }
+    }
+    b + text[b..end]
+        .trim_end_matches(|c: char| c.is_ascii_punctuation())
+        .len()
+}
+
+// dateline = BOL CAP *( CAP / "," / SP ) SP "(" outlet-alias ")" SP ( "—" / "–" / "-" / ":" )
+// byline   = BOL [ "By" SP *WORD ( "," / "|" ) SP ] outlet-alias EOL
+/// Datelines and bylines near the top of an article: they credit every quote in it.
+pub(crate) fn article_credits(body: &str) -> Vec<Credit> {
+    let lex = lexicon();
+    let mut out = Vec::new();
+    let mut offset = 0;
+    for (n, line) in body.split_inclusive('\n').enumerate() {
+        if n > 40 {
+            break;
+        }
+        let start = offset;
+        offset += line.len();
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            continue;
+        }
+        let lead = start + (line.len() - line.trim_start().len());
+        // byline: the whole line is the outlet, possibly after "By NAME,".
+        let tail = trimmed
+            .rsplit_once(',')
+            .filter(|_| trimmed.starts_with("By "))
+            .map_or(trimmed, |(_, t)| t.trim());
+        if let Some(m) = lex.aliases.find(tail) {
+            if m.start() == 0 && m.end() == tail.len() {
+                let s = lead + trimmed.len() - tail.len();
+                out.push(Credit {
+                    outlet: lex.outlets[lex.alias_outlet[m.pattern().as_usize()]]
+                        .canonical
+                        .clone(),
+                    phrase: tail.to_string(),
+                    start: s,
+                    end: s + tail.len(),
+                    scope: super::CreditScope::Article,
+                });
+                continue;
+            }
+        }
+        // dateline: "(AP) —" within the first words of a paragraph.
+        if let Some(open) = trimmed[..trimmed.len().min(80)].find('(') {
+            let head = &trimmed[..open];
+            let rest = &trimmed[open + 1..];
+            let Some(close) = rest.find(')') else {
+                continue;
+            };
+            let name = &rest[..close];
+            let after = rest[close + 1..].trim_start();
+            let dash = after.starts_with(['—', '–', '-', ':']);
+            let head_caps = head
+                .split_whitespace()
+                .all(|w| w.chars().next().is_some_and(|c| c.is_uppercase()) || w.ends_with(','));
+            if dash && head_caps && head.split_whitespace().count() <= 5 {
+                if let Some(m) = lex.aliases.find(name) {
+                    if m.start() == 0 && m.end() == name.len() {
+                        let s = lead + open;
+                        out.push(Credit {
+                            outlet: lex.outlets[lex.alias_outlet[m.pattern().as_usize()]]
+                                .canonical
+                                .clone(),
+                            phrase: trimmed[open..open + close + 2].to_string(),
+                            start: s,
+                            end: s + close + 2,
+                            scope: super::CreditScope::Article,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+trait CharBoundary {
+    fn floor_char_boundary_compat(&self, i: usize) -> usize;
+    fn ceil_char_boundary_compat(&self, i: usize) -> usize;
+}
+
+impl CharBoundary for str {
+    fn floor_char_boundary_compat(&self, mut i: usize) -> usize {
+        while !self.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    }
+    fn ceil_char_boundary_compat(&self, mut i: usize) -> usize {
+        while !self.is_char_boundary(i) {
+            i += 1;
+        }
+        i
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn credits(s: &str) -> Vec<(String, String)> {
+        sentence_credits(s, &[(0, s.len())])
+            .into_iter()
+            .map(|c| (c.outlet, c.phrase))
+            .collect()
+    }
+
+    #[test]
+    fn credit_phrases() {
+        assert_eq!(
+            credits("Petro declared, as reported by Al Jazeera."),
+            [("Al Jazeera".into(), "as reported by Al Jazeera".into())]
+        );
+        assert_eq!(
+            credits("Petro said, as quoted by the Associated Press."),
+            [(
+                "Associated Press".into(),
+                "as quoted by the Associated Press".into()
+            )]
+        );
+        assert_eq!(
+            credits("British officials told CNN they agree."),
+            [("CNN".into(), "told CNN".into())]
+        );
+        assert_eq!(
+            credits("over the strikes, CNN revealed, citing"),
+            [("CNN".into(), "CNN revealed".into())]
+        );
+        let both =
+            credits("75 people, according to figures cited by the Associated Press and CNN.");
+        assert_eq!(both.len(), 2);
+        assert_eq!(both[1].0, "CNN");
+        assert!(credits("He met AP officials").is_empty());
+    }
+
+    #[test]
+    fn datelines_and_bylines() {
+        let c = article_credits("Title\nBOGOTA, Colombia (AP) — Petro said.\n");
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].outlet, "Associated Press");
+        assert_eq!(c[0].phrase, "(AP)");
+        let c = article_credits("Photo | AP\n\nAssociated Press\n\nBOGOTA: text\n");
+        assert_eq!(c.len(), 1, "a photo credit is not an article credit: {c:?}");
+        assert_eq!(c[0].phrase, "Associated Press");
+    }
+}

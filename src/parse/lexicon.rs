@@ -1,0 +1,173 @@
+//! The lexicons of `grammar/`, compiled into the binary and parsed once.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+
+/// How a cue attributes its quote (grammar/cues.txt).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CueClass {
+    Say,
+    Label,
+}
+
+/// An outlet of `grammar/outlets.tsv`.
+#[derive(Debug, Clone)]
+pub struct Outlet {
+    pub canonical: String,
+    pub aliases: Vec<String>,
+    pub domains: Vec<String>,
+}
+
+pub(crate) struct Lexicon {
+    pub cues: HashMap<String, CueClass>,
+    pub titles: HashSet<String>,
+    pub roles: HashSet<String>,
+    /// Channel phrases, case-insensitive, longest match first.
+    pub channels: AhoCorasick,
+    pub channel_phrases: Vec<String>,
+    pub outlets: Vec<Outlet>,
+    /// Every outlet alias, case-sensitive, longest match first; pattern i is `alias_outlet[i]`.
+    pub aliases: AhoCorasick,
+    pub alias_outlet: Vec<usize>,
+    /// Credit patterns as (words before the outlet, words after), lower-case.
+    pub credits: Vec<(String, String)>,
+}
+
+fn lines(data: &str) -> impl Iterator<Item = &str> {
+    data.lines()
+        .map(str::trim_end)
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+}
+
+static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| {
+    let cues = lines(include_str!("../../grammar/cues.txt"))
+        .filter_map(|l| {
+            let (form, class) = l.split_once('\t')?;
+            let class = match class.trim() {
+                "label" => CueClass::Label,
+                _ => CueClass::Say,
+            };
+            Some((form.trim().to_lowercase(), class))
+        })
+        .collect();
+    let set = |data: &str| lines(data).map(|l| l.trim().to_lowercase()).collect();
+    let channel_phrases: Vec<String> = lines(include_str!("../../grammar/channels.txt"))
+        .map(|l| l.trim().to_string())
+        .collect();
+    let channels = AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::LeftmostLongest)
+        .build(&channel_phrases)
+        .expect("channel phrases compile");
+    let outlets: Vec<Outlet> = lines(include_str!("../../grammar/outlets.tsv"))
+        .filter_map(|l| {
+            let mut cols = l.split('\t');
+            let canonical = cols.next()?.trim().to_string();
+            let split = |c: Option<&str>| -> Vec<String> {
+                c.unwrap_or("")
+                    .split('|')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect()
+            };
+            let aliases = split(cols.next());
+            let domains = split(cols.next());
+            Some(Outlet {
+                canonical,
+                aliases,
+                domains,
+            })
+        })
+        .collect();
+    let mut alias_patterns = Vec::new();
+    let mut alias_outlet = Vec::new();
+    for (k, o) in outlets.iter().enumerate() {
+        for a in &o.aliases {
+            alias_patterns.push(a.clone());
+            alias_outlet.push(k);
+        }
+    }
+    let aliases = AhoCorasickBuilder::new()
+        .match_kind(MatchKind::LeftmostLongest)
+        .build(&alias_patterns)
+        .expect("outlet aliases compile");
+    let credits = lines(include_str!("../../grammar/credits.txt"))
+        .filter_map(|l| {
+            let (pre, post) = l.split_once("{outlet}")?;
+            Some((pre.trim().to_lowercase(), post.trim().to_lowercase()))
+        })
+        .collect();
+    Lexicon {
+        cues,
+        titles: set(include_str!("../../grammar/titles.txt")),
+        roles: set(include_str!("../../grammar/roles.txt")),
+        channels,
+        channel_phrases,
+        outlets,
+        aliases,
+        alias_outlet,
+        credits,
+    }
+});
+
+pub(crate) fn lexicon() -> &'static Lexicon {
+    &LEXICON
+}
+
+/// Resolves an outlet name, alias or web domain (with or without `www.`) to its canonical name.
+///
+/// ```
+/// assert_eq!(quotetrace::parse::resolve_outlet("AP"), Some("Associated Press"));
+/// assert_eq!(quotetrace::parse::resolve_outlet("www.reuters.com"), Some("Reuters"));
+/// assert_eq!(quotetrace::parse::resolve_outlet("edition.cnn.com"), Some("CNN"));
+/// assert_eq!(quotetrace::parse::resolve_outlet("Some Blog"), None);
+/// ```
+pub fn resolve_outlet(name: &str) -> Option<&'static str> {
+    let lex = lexicon();
+    let name = name.trim();
+    let host = name
+        .trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap_or("")
+        .trim_start_matches("www.")
+        .to_ascii_lowercase();
+    // AllSides writes "New York Times - News"; the part before " - " is the outlet.
+    let base = name.split(" - ").next().unwrap_or(name).trim();
+    lex.outlets
+        .iter()
+        .find(|o| {
+            o.canonical.eq_ignore_ascii_case(base)
+                || o.aliases
+                    .iter()
+                    .any(|a| a == base || a.eq_ignore_ascii_case(base) && a.len() > 3)
+                || o.domains
+                    .iter()
+                    .any(|d| host == *d || host.ends_with(&format!(".{d}")))
+        })
+        .map(|o| o.canonical.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lexicons_load() {
+        let lex = lexicon();
+        assert_eq!(lex.cues.get("said"), Some(&CueClass::Say));
+        assert_eq!(lex.cues.get("called"), Some(&CueClass::Label));
+        assert!(lex.titles.contains("secretary"));
+        assert!(lex.roles.contains("president"));
+        assert!(lex
+            .credits
+            .iter()
+            .any(|(a, b)| a == "as reported by" && b.is_empty()));
+        assert!(lex.credits.iter().any(|(a, b)| a == "(" && b == ")"));
+        assert!(lex.outlets.len() > 50);
+    }
+}

@@ -1,0 +1,476 @@
+//! Finding quoted speech and its attribution: the first stage of the pipeline.
+//!
+//! [`extract`] follows the grammar written down in `grammar/README.md`, whose rule names the
+//! functions of this module carry as comments:
+//!
+//! 1. `marks` finds quote spans from their marks, telling apostrophes apart and recovering
+//!    unbalanced marks at the paragraph end;
+//! 2. `token` reads the words around quotes, each top-level quote standing as one token;
+//! 3. `attribution` finds speaker, cue and the rule that matched, sentence by sentence;
+//! 4. `credit` finds credits to other outlets, in the quote's sentence and in datelines.
+//!
+//! ```
+//! use quotetrace::parse::{extract, QuoteKind};
+//!
+//! let body = "Treasury Secretary Scott Bessent said: “We will act.” \
+//!             He called it “narco-terrorism.”";
+//! let quotes = extract(body);
+//! assert_eq!(quotes[0].speaker.as_ref().unwrap().name, "Scott Bessent");
+//! assert_eq!(quotes[0].kind, QuoteKind::Full);
+//! assert_eq!(quotes[1].kind, QuoteKind::Term);
+//! ```
+
+mod attribution;
+mod credit;
+mod lexicon;
+mod marks;
+mod resolve;
+mod token;
+
+pub use lexicon::{resolve_outlet, Outlet};
+
+use serde::Serialize;
+
+use attribution::{Found, Rule};
+use lexicon::lexicon;
+use marks::RawQuote;
+use resolve::Resolver;
+use token::{tokenize, Kind, Tok};
+
+/// A byte range of the article body, end exclusive, with the text it covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+    pub text: String,
+}
+
+impl Span {
+    fn of(body: &str, start: usize, end: usize) -> Span {
+        Span {
+            start,
+            end,
+            text: body[start..end].to_string(),
+        }
+    }
+}
+
+/// How a quotation sits in the reporter's sentence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QuoteKind {
+    /// A sentence or clause.
+    Full,
+    /// A fragment woven into the reporter's sentence.
+    Partial,
+    /// A scare-quoted label.
+    Term,
+}
+
+/// Who a quotation is attributed to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Speaker {
+    /// The resolved name: a pronoun, role noun or surname resolved to the person it stands for.
+    pub name: String,
+    /// Where the text names the speaker for this quote.
+    pub mention: Span,
+}
+
+/// Whether a credit was stated for the quote's own sentence or for the whole article.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CreditScope {
+    /// "as reported by Al Jazeera" in the quote's sentence.
+    Sentence,
+    /// A dateline "(AP) —" or byline "Associated Press": it covers every quote.
+    Article,
+}
+
+/// A credit to another outlet: "as reported by Al Jazeera", "(AP)", "told CNN".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Credit {
+    /// Canonical outlet name, resolved through `grammar/outlets.tsv`.
+    pub outlet: String,
+    /// The phrase that gives the credit, as written.
+    pub phrase: String,
+    pub start: usize,
+    pub end: usize,
+    pub scope: CreditScope,
+}
+
+/// One quotation found in an article.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Quote {
+    /// The quoted words, without the enclosing marks.
+    pub quote: Span,
+    pub kind: QuoteKind,
+    pub speaker: Option<Speaker>,
+    /// The attribution verb or phrase.
+    pub cue: Option<Span>,
+    /// Where the speaker said it, when the text states it ("on X", "in a statement").
+    pub channel: Option<Span>,
+    pub credits: Vec<Credit>,
+    /// For a quote inside another quote: the index of the enclosing one in the same list.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent: Option<usize>,
+    /// False when the closing mark was missing and the quote was ended at its paragraph's end.
+    pub closed: bool,
+}
+
+/// Finds every quotation in `body` with what the text says about it.
+///
+/// Never panics and never gives up on a document: unbalanced marks are recovered at the
+/// paragraph boundary and the rest of the text is still parsed.
+pub fn extract(body: &str) -> Vec<Quote> {
+    let raw = marks::scan(body);
+    if raw.is_empty() {
+        return Vec::new();
+    }
+    let found = attribute_all(body, &raw);
+    let article_credits = credit::article_credits(body);
+    raw.iter()
+        .zip(found)
+        .map(|(r, f)| {
+            let mut credits = f.credits;
+            credits.extend(article_credits.iter().cloned());
+            Quote {
+                quote: Span::of(body, r.start, r.end),
+                kind: f.kind,
+                speaker: f.speaker,
+                cue: f.cue.map(|(s, e)| Span::of(body, s, e)),
+                channel: f.channel.map(|(s, e)| Span::of(body, s, e)),
+                credits,
+                parent: r.parent,
+                closed: r.closed,
+            }
+        })
+        .collect()
+}
+
+/// What the sentence-level rules give one quote.
+struct Attributed {
+    kind: QuoteKind,
+    speaker: Option<Speaker>,
+    cue: Option<(usize, usize)>,
+    channel: Option<(usize, usize)>,
+    credits: Vec<Credit>,
+}
+
+fn line_start(body: &str, i: usize) -> usize {
+    memchr::memrchr(b'\n', &body.as_bytes()[..i]).map_or(0, |k| k + 1)
+}
+
+fn line_end(body: &str, i: usize) -> usize {
+    memchr::memchr(b'\n', &body.as_bytes()[i..]).map_or(body.len(), |k| i + k)
+}
+
+/// Groups top-level quotes into blocks of whole paragraphs, so that a quote running over
+/// paragraphs sits in one block with the words around it.
+fn blocks(body: &str, raw: &[RawQuote]) -> Vec<(usize, usize, Vec<usize>)> {
+    let mut out: Vec<(usize, usize, Vec<usize>)> = Vec::new();
+    for (k, q) in raw.iter().enumerate() {
+        if q.parent.is_some() {
+            continue;
+        }
+        let start = line_start(body, q.open);
+        let end = line_end(body, q.close.max(q.end));
+        match out.last_mut() {
+            Some(last) if start < last.1 || q.open < last.1 => {
+                last.1 = last.1.max(end);
+                last.2.push(k);
+            }
+            _ => out.push((start, end, vec![k])),
+        }
+    }
+    out
+}
+
+fn attribute_all(body: &str, raw: &[RawQuote]) -> Vec<Attributed> {
+    let mut result: Vec<Attributed> = raw
+        .iter()
+        .map(|_| Attributed {
+            kind: QuoteKind::Partial,
+            speaker: None,
+            cue: None,
+            channel: None,
+            credits: Vec::new(),
+        })
+        .collect();
+    let mut resolver = Resolver::default();
+    let mut seen_to = 0;
+    // The speaker of the last quote of the previous block, and where that block ended.
+    let mut previous: Option<(Speaker, usize)> = None;
+    let mut toks: Vec<Tok> = Vec::new();
+    for (block_start, block_end, members) in blocks(body, raw) {
+        // Names in the text since the last block, for resolving pronouns and surnames.
+        if block_start > seen_to {
+            toks.clear();
+            tokenize(body, seen_to, block_start, &mut toks);
+            resolver.observe_names(&toks, &sentences(body, &toks));
+        }
+        // A quote opening a paragraph after "Petro said:" on the line before belongs with it.
+        let mut from = block_start;
+        if let Some(prev_end) = block_start.checked_sub(1) {
+            let before = body[..prev_end].trim_end();
+            if before.ends_with(':') {
+                from = line_start(body, before.len()).max(seen_to.min(block_start));
+            }
+        }
+        toks.clear();
+        let mut pos = from;
+        for &k in &members {
+            tokenize(body, pos, raw[k].open, &mut toks);
+            toks.push(Tok {
+                start: raw[k].open,
+                end: raw[k].close,
+                text: &body[raw[k].open..raw[k].close],
+                kind: Kind::Quote(k),
+            });
+            pos = raw[k].close;
+        }
+        tokenize(body, pos, block_end, &mut toks);
+        seen_to = block_end;
+        let sents = sentences(body, &toks);
+        let channels = channel_matches(body, &toks);
+        let mut block_speaker: Option<Speaker> = None;
+        for &(lo, hi) in &sents {
+            resolver.observe_names(&toks[lo..hi], &[(0, hi - lo)]);
+            for k in lo..hi {
+                let Some(q) = toks[k].quote() else { continue };
+                let found: Found = attribution::attribute(&toks, lo, hi, k, &channels);
+                let kind = kind_of(body, &raw[q], &toks, lo, hi, k, &found);
+                let speaker = match &found.speaker {
+                    Some(m) if kind != QuoteKind::Term || found.rule != Rule::None => {
+                        let name = resolver.resolve(&m.np, &m.text, m.start);
+                        Some(Speaker {
+                            name,
+                            mention: Span::of(body, m.start, m.end),
+                        })
+                    }
+                    _ => None,
+                };
+                // follow-on: no attribution of its own, in a paragraph that continues a speaker.
+                let at_block_start = k == 0;
+                let speaker = speaker.or_else(|| {
+                    if kind == QuoteKind::Term {
+                        return None;
+                    }
+                    block_speaker.clone().or_else(|| {
+                        let (s, prev_end) = previous.as_ref()?;
+                        let adjacent = body[*prev_end..block_start].trim().is_empty();
+                        (at_block_start && adjacent).then(|| s.clone())
+                    })
+                });
+                if let Some(s) = &speaker {
+                    block_speaker = Some(s.clone());
+                }
+                let (s_from, s_to) = (toks[lo].start, toks[hi - 1].end);
+                let gaps = gaps_of(&toks[lo..hi], s_from, s_to);
+                let channel = channels
+                    .iter()
+                    .find(|&&(a, b)| a >= lo && b <= hi)
+                    .map(|&(a, b)| (toks[a].start, toks[b - 1].end));
+                result[q] = Attributed {
+                    kind,
+                    speaker,
+                    cue: found.cue,
+                    channel,
+                    credits: credit::sentence_credits(body, &gaps),
+                };
+            }
+        }
+        previous = block_speaker.map(|s| (s, block_end));
+    }
+    // Nested quotes are the outer speaker quoting someone: kind only, no attribution.
+    for (k, q) in raw.iter().enumerate() {
+        if q.parent.is_some() {
+            result[k].kind = if word_count(&body[q.start..q.end]) <= 4 {
+                QuoteKind::Term
+            } else {
+                QuoteKind::Partial
+            };
+        }
+    }
+    result
+}
+
+/// Byte ranges of a sentence with its quotes cut out.
+fn gaps_of(toks: &[Tok], from: usize, to: usize) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut pos = from;
+    for t in toks {
+        if t.quote().is_some() {
+            if t.start > pos {
+                out.push((pos, t.start));
+            }
+            pos = t.end;
+        }
+    }
+    if to > pos {
+        out.push((pos, to));
+    }
+    out
+}
+
+/// A sentence end inside quoted words: ". " and a capital, not after an abbreviation (U.S.).
+fn has_sentence_end(text: &str) -> bool {
+    let mut toks = Vec::new();
+    tokenize(text, 0, text.len(), &mut toks);
+    toks.windows(2).any(|w| {
+        w[0].kind == Kind::Punct
+            && matches!(w[0].text, "." | "?" | "!")
+            && (w[1].is_cap() || w[1].kind == Kind::Punct && !w[1].is_punct('.'))
+    })
+}
+
+fn word_count(s: &str) -> usize {
+    s.split_whitespace().count()
+}
+
+// sentence-end = ( "." / "?" / "!" ) [ close-mark ] SP ( CAP / open-mark ), outside quotes;
+// a paragraph break also ends a sentence unless the line ends with ":".
+fn sentences(body: &str, toks: &[Tok]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut lo = 0;
+    for i in 0..toks.len() {
+        let Some(next) = toks.get(i + 1) else { break };
+        let t = &toks[i];
+        let newline = body[t.end..next.start].contains('\n') && !t.is_punct(':');
+        let end_punct = t.kind == Kind::Punct && matches!(t.text, "." | "?" | "!");
+        let quote_end = t.quote().is_some() && {
+            let inner = body[t.start..t.end]
+                .trim_end_matches(|c: char| !c.is_alphanumeric() && !matches!(c, '.' | '?' | '!'));
+            inner.ends_with(['.', '?', '!'])
+                && next.is_cap()
+                && toks
+                    .get(i + 2)
+                    .is_none_or(|n| attribution::is_cue(n).is_none() && !n.is_cap())
+                && attribution::is_cue(next).is_none()
+        };
+        let starts_new = next.is_cap() || next.quote().is_some() || next.kind == Kind::Number;
+        // "… with the U.S. A classified memo": a dotted abbreviation can end a sentence too.
+        let abbreviation_end = t.is_word()
+            && t.text.ends_with('.')
+            && t.text.len() > 2
+            && next.is_cap()
+            && SENTENCE_STARTERS.contains(&next.text);
+        if newline || (end_punct && starts_new) || quote_end || abbreviation_end {
+            out.push((lo, i + 1));
+            lo = i + 1;
+        }
+    }
+    if lo < toks.len() {
+        out.push((lo, toks.len()));
+    }
+    out
+}
+
+const SENTENCE_STARTERS: &[&str] = &[
+    "A",
+    "An",
+    "The",
+    "He",
+    "She",
+    "It",
+    "They",
+    "We",
+    "I",
+    "But",
+    "And",
+    "In",
+    "On",
+    "At",
+    "This",
+    "That",
+    "These",
+    "Those",
+    "His",
+    "Her",
+    "Their",
+    "Its",
+    "There",
+    "Some",
+    "Many",
+    "After",
+    "Before",
+    "When",
+    "While",
+    "Although",
+    "However",
+    "Meanwhile",
+    "If",
+    "As",
+    "For",
+];
+
+// channel = {channels}, as token ranges of the block
+fn channel_matches(body: &str, toks: &[Tok]) -> Vec<(usize, usize)> {
+    let lex = lexicon();
+    let mut out = Vec::new();
+    let (Some(first), Some(last)) = (toks.first(), toks.last()) else {
+        return out;
+    };
+    for (from, to) in gaps_of(toks, first.start, last.end) {
+        let text = &body[from..to];
+        for m in lex.channels.find_iter(text) {
+            let phrase = &lex.channel_phrases[m.pattern().as_usize()];
+            let found = &text[m.start()..m.end()];
+            // The network X is matched only as a capital letter, never the letter x.
+            if phrase.ends_with(" X") && !found.ends_with('X') {
+                continue;
+            }
+            let (a, b) = (from + m.start(), from + m.end());
+            let ta = toks.iter().position(|t| t.start == a);
+            let tb = toks.iter().position(|t| t.end == b);
+            if let (Some(ta), Some(tb)) = (ta, tb) {
+                out.push((ta, tb + 1));
+            }
+        }
+    }
+    out
+}
+
+// term    = at most 4 words, no inner sentence end, inside a sentence, not after "cue [,:]"
+// full    = opens its sentence, or follows "cue [that|,|:]", or holds a sentence end
+// partial = any other quote
+fn kind_of(
+    body: &str,
+    q: &RawQuote,
+    toks: &[Tok],
+    lo: usize,
+    hi: usize,
+    k: usize,
+    found: &Found,
+) -> QuoteKind {
+    let text = body[q.start..q.end].trim();
+    let words = word_count(text);
+    let inner_end = has_sentence_end(text);
+    let prev = (k > lo).then(|| &toks[k - 1]);
+    let after_cue = prev.is_some_and(|p| {
+        p.is_punct(':')
+            || attribution::is_cue(p).is_some()
+            || (p.is_punct(',') && k >= lo + 2 && attribution::is_cue(&toks[k - 2]).is_some())
+            || (p.is("that") && k >= lo + 2 && attribution::is_cue(&toks[k - 2]).is_some())
+    });
+    let opens = k == lo || prev.is_some_and(|p| p.is_punct('(') || p.is_punct('—'));
+    let next = toks.get(k + 1).filter(|_| k + 1 < hi);
+    let ends_clause = next.is_none_or(|n| {
+        n.kind == Kind::Punct && matches!(n.text, "." | "?" | "!" | ";" | "," | "—" | ")")
+    }) || found.rule == Rule::Post
+        || text.ends_with(['.', ',', ';', '?', '!']);
+    let starts_upper = text.chars().next().is_some_and(char::is_uppercase);
+    if inner_end || (opens || after_cue) && ends_clause && (words > 4 || starts_upper) {
+        return QuoteKind::Full;
+    }
+    if words <= 4 && !opens && !after_cue {
+        return QuoteKind::Term;
+    }
+    if (opens || after_cue) && ends_clause {
+        QuoteKind::Full
+    } else {
+        QuoteKind::Partial
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,318 @@
+//! Resolving pronouns, role nouns and surnames to the person they stand for
+//! (grammar/README.md §5, "Resolution").
+
+use super::attribution::{classify_np, Np};
+use super::token::Tok;
+
+#[derive(Debug, Clone)]
+struct Entity {
+    name: String,
+    titles: Vec<String>,
+    person: bool,
+    /// Was named as a speaker: pronouns prefer speakers over people merely mentioned.
+    speaker: bool,
+    /// Byte offset of the latest mention: recency decides between candidates.
+    seen: usize,
+}
+
+/// Names seen so far in one article, most recent last.
+#[derive(Debug, Default)]
+pub(crate) struct Resolver {
+    entities: Vec<Entity>,
+}
+
+/// Capitalized words that open sentences without naming anyone.
+const NOT_NAMES: &[&str] = &[
+    "the",
+    "a",
+    "an",
+    "in",
+    "on",
+    "at",
+    "for",
+    "but",
+    "and",
+    "after",
+    "before",
+    "when",
+    "while",
+    "as",
+    "if",
+    "this",
+    "that",
+    "these",
+    "those",
+    "it",
+    "he",
+    "she",
+    "they",
+    "we",
+    "i",
+    "his",
+    "her",
+    "their",
+    "its",
+    "our",
+    "there",
+    "here",
+    "what",
+    "why",
+    "how",
+    "who",
+    "where",
+    "so",
+    "yet",
+    "still",
+    "now",
+    "then",
+    "since",
+    "by",
+    "with",
+    "from",
+    "to",
+    "of",
+    "during",
+    "under",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+];
+
+const ORG_WORDS: &[&str] = &[
+    "house",
+    "department",
+    "ministry",
+    "party",
+    "committee",
+    "council",
+    "agency",
+    "office",
+    "administration",
+    "government",
+    "company",
+    "inc",
+    "corp",
+    "university",
+    "times",
+    "post",
+    "news",
+    "union",
+    "court",
+    "congress",
+    "senate",
+    "police",
+    "army",
+    "navy",
+    "force",
+    "forces",
+    "bank",
+    "fund",
+    "organization",
+    "association",
+    "group",
+    "institute",
+    "center",
+    "centre",
+    "foundation",
+    "commission",
+    "board",
+    "service",
+    "network",
+    "nations",
+    "states",
+    "pentagon",
+    "kremlin",
+    "campaign",
+    "coalition",
+    "guard",
+    "command",
+    "press",
+    "journal",
+    "review",
+];
+
+fn is_org(name: &str) -> bool {
+    name.split_whitespace()
+        .any(|w| ORG_WORDS.contains(&w.to_lowercase().trim_end_matches('.')))
+}
+
+fn last_word(name: &str) -> &str {
+    name.split_whitespace()
+        .rev()
+        .find(|w| !matches!(*w, "Jr." | "Sr." | "Jr" | "Sr" | "II" | "III"))
+        .unwrap_or(name)
+}
+
+impl Resolver {
+    fn touch(&mut self, name: &str, titles: &[String], person: bool, at: usize, speaker: bool) {
+        if let Some(e) = self.entities.iter_mut().find(|e| e.name == name) {
+            e.seen = at;
+            e.speaker |= speaker;
+            for t in titles {
+                if !e.titles.contains(t) {
+                    e.titles.push(t.clone());
+                }
+            }
+            return;
+        }
+        self.entities.push(Entity {
+            name: name.to_string(),
+            titles: titles.to_vec(),
+            person,
+            speaker,
+            seen: at,
+        });
+    }
+
+    fn most_recent(&self, pred: impl Fn(&Entity) -> bool) -> Option<&Entity> {
+        self.entities
+            .iter()
+            .filter(|e| pred(e))
+            .max_by_key(|e| e.seen)
+    }
+
+    /// The full name a surname or short form was introduced with ("Petro" -> "Gustavo Petro").
+    fn full_name(&self, name: &str) -> Option<&Entity> {
+        let last = last_word(name);
+        self.most_recent(|e| {
+            e.name != name
+                && e.name.len() > name.len()
+                && last_word(&e.name) == last
+                && name
+                    .split_whitespace()
+                    .all(|w| e.name.split_whitespace().any(|x| x == w))
+        })
+    }
+
+    /// Records the names of person-like capitalized runs in `toks` (split into `sentences`).
+    pub fn observe_names(&mut self, toks: &[Tok], sentences: &[(usize, usize)]) {
+        for &(lo, hi) in sentences {
+            let words = toks[lo..hi].iter().filter(|t| t.is_word()).count();
+            let caps = toks[lo..hi].iter().filter(|t| t.is_cap()).count();
+            if words >= 3 && caps * 4 >= words * 3 {
+                continue; // a headline in title case names nobody reliably
+            }
+            let mut i = lo;
+            while i < hi {
+                if !toks[i].is_cap() {
+                    i += 1;
+                    continue;
+                }
+                let mut j = i;
+                while j < hi
+                    && (toks[j].is_cap()
+                        || (j > i
+                            && toks[j].is_word()
+                            && toks[j].text.len() <= 3
+                            && j + 1 < hi
+                            && toks[j + 1].is_cap()
+                            && matches!(
+                                toks[j].text,
+                                "de" | "del"
+                                    | "da"
+                                    | "van"
+                                    | "von"
+                                    | "bin"
+                                    | "al"
+                                    | "la"
+                                    | "le"
+                                    | "di"
+                            )))
+                {
+                    j += 1;
+                    if toks[j - 1].is_possessive() {
+                        break;
+                    }
+                }
+                let mut a = i;
+                while a < j && NOT_NAMES.contains(&toks[a].text.to_lowercase().as_str()) {
+                    a += 1;
+                }
+                if j - a >= 2 || (j - a == 1 && a > i) {
+                    let run: Vec<Tok> = toks[a..j]
+                        .iter()
+                        .map(|t| {
+                            let mut t = *t;
+                            t.text = t.text.trim_end_matches("’s").trim_end_matches("'s");
+                            t
+                        })
+                        .collect();
+                    if let Some((_, Np::Name { name, titles })) = classify_np(&run) {
+                        let person = !is_org(&name);
+                        if name.split_whitespace().count() >= 2 || !titles.is_empty() {
+                            let name = self.full_name(&name).map_or(name, |e| e.name.clone());
+                            self.touch(&name, &titles, person, toks[a].start, false);
+                        }
+                    }
+                }
+                i = j.max(i + 1);
+            }
+        }
+    }
+
+    /// The name a speaker phrase stands for; records named speakers for later resolution.
+    pub fn resolve(&mut self, np: &Np, text: &str, at: usize) -> String {
+        match np {
+            Np::Name { name, titles } => {
+                let full = self
+                    .full_name(name)
+                    .map_or(name.clone(), |e| e.name.clone());
+                let person = !is_org(&full);
+                self.touch(&full, titles, person, at, true);
+                full
+            }
+            Np::Org(name) => {
+                self.touch(name, &[], false, at, true);
+                name.clone()
+            }
+            Np::Pronoun(p) => {
+                // A speaker of the last few paragraphs is the likeliest antecedent; failing
+                // that, the most recent person named.
+                let person = matches!(p.as_str(), "he" | "she" | "i" | "you");
+                let near = |e: &Entity| at.saturating_sub(e.seen) < 2000;
+                let found = self
+                    .most_recent(|e| e.speaker && near(e) && (e.person || !person))
+                    .or_else(|| self.most_recent(|e| e.person || !person));
+                match found {
+                    Some(e) => {
+                        let name = e.name.clone();
+                        self.touch(&name, &[], true, at, true);
+                        name
+                    }
+                    None => text.to_string(),
+                }
+            }
+            Np::Role(head) => {
+                let singular = head.trim_end_matches('s');
+                match self.most_recent(|e| e.titles.iter().any(|t| t == head || t == singular)) {
+                    Some(e) if !text.starts_with(['a', 'A']) => {
+                        let name = e.name.clone();
+                        self.touch(&name, &[], e.person, at, true);
+                        name
+                    }
+                    _ => text.to_string(),
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,89 @@
+use super::*;
+
+fn speaker_of<'a>(quotes: &'a [Quote], needle: &str) -> Option<&'a str> {
+    quotes
+        .iter()
+        .find(|q| q.quote.text.contains(needle))
+        .unwrap_or_else(|| panic!("no quote with {needle:?} in {quotes:#?}"))
+        .speaker
+        .as_ref()
+        .map(|s| s.name.as_str())
+}
+
+#[test]
+fn both_word_orders_and_preceding_clauses() {
+    let body = "“We are leaving,” Petro wrote. “We stay,” said Maria Lopez.\n\
+                Petro wrote that “the fight must go on.”\n\
+                Petro said: “Enough.”\n\
+                In a post on X, Petro declared, “It is over.”";
+    let q = extract(body);
+    assert_eq!(q.len(), 5);
+    assert_eq!(speaker_of(&q, "leaving"), Some("Petro"));
+    assert_eq!(speaker_of(&q, "We stay"), Some("Maria Lopez"));
+    assert_eq!(speaker_of(&q, "fight"), Some("Petro"));
+    assert_eq!(speaker_of(&q, "Enough"), Some("Petro"));
+    assert_eq!(speaker_of(&q, "over"), Some("Petro"));
+    assert_eq!(q[4].channel.as_ref().unwrap().text, "In a post on X");
+}
+
+#[test]
+fn titles_appositives_and_according_to() {
+    let body = "“It works,” Treasury Secretary Scott Bessent said in a statement.\n\
+                “It fails,” Nick Witney, a fellow at the European Council on Foreign Relations, said.\n\
+                The deal is “dead,” according to Senator Rand Paul.";
+    let q = extract(body);
+    assert_eq!(speaker_of(&q, "works"), Some("Scott Bessent"));
+    assert_eq!(q[0].channel.as_ref().unwrap().text, "in a statement");
+    assert_eq!(speaker_of(&q, "fails"), Some("Nick Witney"));
+    assert_eq!(speaker_of(&q, "dead"), Some("Rand Paul"));
+}
+
+#[test]
+fn pronouns_roles_and_follow_on() {
+    let body = "Colombian President Gustavo Petro spoke on Tuesday.\n\
+                “We will not bow,” he said. “Never.”\n\
+                “The talks are over,” the president told reporters.";
+    let q = extract(body);
+    assert_eq!(speaker_of(&q, "bow"), Some("Gustavo Petro"));
+    assert_eq!(q[0].speaker.as_ref().unwrap().mention.text, "he");
+    assert_eq!(speaker_of(&q, "Never"), Some("Gustavo Petro"));
+    assert_eq!(speaker_of(&q, "talks"), Some("Gustavo Petro"));
+    assert_eq!(q[2].channel.as_ref().unwrap().text, "told reporters");
+}
+
+#[test]
+fn kinds() {
+    let body = "Petro urged soldiers to “disobey the orders of Trump” and said: “We are free.” \
+                The administration says it targets “narcoterrorists.”";
+    let q = extract(body);
+    assert_eq!(q[0].kind, QuoteKind::Partial);
+    assert_eq!(q[1].kind, QuoteKind::Full);
+    assert_eq!(q[2].kind, QuoteKind::Term);
+}
+
+#[test]
+fn odd_marks_never_cost_the_document() {
+    let body = "He said “no.\nLater: “yes,” she said.\nPetro’s view: “fine,” Petro said.";
+    let q = extract(body);
+    assert_eq!(q.len(), 3);
+    assert!(!q[0].closed);
+    assert_eq!(q[2].quote.text, "fine,");
+}
+
+#[test]
+fn credits_attach_to_their_quote() {
+    let body = "“He may have been carrying fish,” Petro said, as quoted by the Associated Press. \
+                “Stop,” he said.";
+    let q = extract(body);
+    assert_eq!(q[0].credits.len(), 1);
+    assert_eq!(q[0].credits[0].outlet, "Associated Press");
+    assert!(q[1].credits.is_empty());
+}
+
+#[test]
+fn coordinated_cue_takes_the_clause_subject() {
+    let body = "Earlier that day, Petro had joined protesters condemning Israel’s war on Gaza and urged U.S. soldiers to “disobey the orders of Trump” and instead “obey the orders of humanity.”";
+    let q = extract(body);
+    assert_eq!(q[0].speaker.as_ref().unwrap().mention.text, "Petro");
+    assert_eq!(q[1].speaker.as_ref().unwrap().mention.text, "Petro");
+}

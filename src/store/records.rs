@@ -1,0 +1,305 @@
+//! Records as stored, and the key layout.
+//!
+//! Values are `postcard`-encoded serde structs: compact and fast. postcard is not
+//! self-describing, so a field added or reordered here is a schema change and must bump
+//! [`super::SCHEMA_VERSION`].
+
+use serde::{Deserialize, Serialize};
+
+use super::StoreError;
+
+/// A cluster's number, as shown to users (`quotetrace chain 42`).
+pub type ClusterId = u64;
+
+/// The first 16 bytes of an article's SHA-256 content hash.
+pub type ArticleId = [u8; 16];
+
+/// One byte in front of every key tells the record kind apart.
+pub mod prefix {
+    /// `M name` → metadata (schema version, counters).
+    pub const META: u8 = b'M';
+    /// `A article-id` → [`super::ArticleRec`].
+    pub const ARTICLE: u8 = b'A';
+    /// `O outlet-key` → [`super::OutletRec`].
+    pub const OUTLET: u8 = b'O';
+    /// `C cluster-id` → [`super::ClusterRec`].
+    pub const CLUSTER: u8 = b'C';
+    /// `Q cluster-id article-id start` → [`super::OccurrenceRec`].
+    pub const OCCURRENCE: u8 = b'Q';
+    /// `E from-outlet 0 to-outlet 0 article-id start index` → [`super::CreditEdgeRec`].
+    pub const CREDIT_EDGE: u8 = b'E';
+    /// `K matcher-key cluster-id` → empty: the matcher's candidate posting index.
+    pub const MATCH_KEY: u8 = b'K';
+    /// `W term 0 cluster-id` → empty: the lookup term index.
+    pub const TERM: u8 = b'W';
+    /// `V term` → u32 number of clusters with the term: lookup vocabulary and weights.
+    pub const VOCAB: u8 = b'V';
+    /// `X exact-hash cluster-id` → empty: clusters holding a wording with these folded words.
+    pub const EXACT: u8 = b'X';
+    /// `T term-id` → u32: the matcher's document frequency of a term (`matcher::TermStats`).
+    pub const TERM_STATS: u8 = b'T';
+}
+
+pub const META_SCHEMA: &[u8] = b"Mschema";
+pub const META_NEXT_CLUSTER: &[u8] = b"Mnext_cluster";
+pub const META_CLUSTER_COUNT: &[u8] = b"Mcluster_count";
+pub const META_STATS_DOCS: &[u8] = b"Mstats_docs";
+
+/// An outlet: what articles name as their publisher, and what credits name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutletRec {
+    /// The key it is stored under (see [`crate::store::outlet_key`]).
+    pub key: String,
+    /// The display name: the first non-domain name seen, else the first domain.
+    pub name: String,
+    /// Every other name seen for it.
+    pub aliases: Vec<String>,
+    /// Web domains seen for it.
+    pub domains: Vec<String>,
+    pub articles: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArticleRec {
+    pub id: ArticleId,
+    /// Where it was read from the first time (path or `path:line`).
+    pub source: String,
+    /// Outlet key, when the input names an outlet.
+    pub outlet: Option<String>,
+    pub url: Option<String>,
+    /// As given by the input (RFC 3339 date or date-time).
+    pub published: Option<String>,
+    pub title: Option<String>,
+    pub lang: Option<String>,
+    /// Number of occurrences written with it: lets a check prove the article is whole.
+    pub occurrences: u32,
+}
+
+/// One distinct wording of a cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Variant {
+    pub wording: String,
+    pub count: u32,
+    /// Content words, as the matcher counts them: the wording with most is the canonical one.
+    pub content: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClusterRec {
+    pub id: ClusterId,
+    /// The wording with the most content words (then the longest): partial quotes are
+    /// fragments of it. Chosen among all variants, so it does not depend on ingest order.
+    pub canonical: String,
+    pub lang: Option<String>,
+    /// Named speakers with how many occurrences name each; the most named is the speaker.
+    pub speakers: Vec<(String, u32)>,
+    pub variants: Vec<Variant>,
+    pub occurrences: u32,
+    /// The matcher's state for this cluster, as `matcher::Clusterer` keeps it: up to four
+    /// representatives, which of them is canonical, and the folded speaker keys.
+    pub reps: Vec<crate::matcher::Prepared>,
+    pub canonical_rep: u32,
+    pub speaker_keys: Vec<String>,
+}
+
+impl ClusterRec {
+    pub fn speaker(&self) -> Option<&str> {
+        self.speakers
+            .iter()
+            .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0)))
+            .map(|s| s.0.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpanRec {
+    pub start: u32,
+    pub end: u32,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditRec {
+    /// Outlet name as resolved by the parser.
+    pub outlet: String,
+    /// Key of that outlet in the store's outlet table.
+    pub outlet_key: String,
+    pub phrase: String,
+    pub start: u32,
+    pub end: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OccurrenceRec {
+    pub cluster: ClusterId,
+    pub article: ArticleId,
+    /// The wording this article used, with its byte span in the article body.
+    pub quote: SpanRec,
+    /// `full`, `partial` or `term`.
+    pub kind: String,
+    pub speaker: Option<String>,
+    pub speaker_mention: Option<SpanRec>,
+    pub cue: Option<SpanRec>,
+    pub channel: Option<SpanRec>,
+    pub credits: Vec<CreditRec>,
+}
+
+/// "`from` credited `to` for a quote of `cluster`".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditEdgeRec {
+    pub from: Option<String>,
+    pub to: String,
+    pub cluster: ClusterId,
+    pub article: ArticleId,
+    pub phrase: String,
+}
+
+pub fn encode<T: Serialize>(v: &T) -> Vec<u8> {
+    postcard::to_stdvec(v).expect("records always serialize")
+}
+
+pub fn decode<T: for<'de> Deserialize<'de>>(what: &str, bytes: &[u8]) -> Result<T, StoreError> {
+    postcard::from_bytes(bytes).map_err(|e| StoreError::Corrupt(format!("bad {what} record: {e}")))
+}
+
+pub fn cluster_key(id: ClusterId) -> Vec<u8> {
+    let mut k = vec![prefix::CLUSTER];
+    k.extend_from_slice(&id.to_be_bytes());
+    k
+}
+
+pub fn article_key(id: &ArticleId) -> Vec<u8> {
+    let mut k = vec![prefix::ARTICLE];
+    k.extend_from_slice(id);
+    k
+}
+
+pub fn outlet_rec_key(key: &str) -> Vec<u8> {
+    let mut k = vec![prefix::OUTLET];
+    k.extend_from_slice(key.as_bytes());
+    k
+}
+
+pub fn occurrence_prefix(cluster: ClusterId) -> Vec<u8> {
+    let mut k = vec![prefix::OCCURRENCE];
+    k.extend_from_slice(&cluster.to_be_bytes());
+    k
+}
+
+pub fn occurrence_key(cluster: ClusterId, article: &ArticleId, start: u32) -> Vec<u8> {
+    let mut k = occurrence_prefix(cluster);
+    k.extend_from_slice(article);
+    k.extend_from_slice(&start.to_be_bytes());
+    k
+}
+
+pub fn credit_edge_key(
+    from: Option<&str>,
+    to: &str,
+    article: &ArticleId,
+    start: u32,
+    index: u16,
+) -> Vec<u8> {
+    let mut k = vec![prefix::CREDIT_EDGE];
+    k.extend_from_slice(from.unwrap_or("").as_bytes());
+    k.push(0);
+    k.extend_from_slice(to.as_bytes());
+    k.push(0);
+    k.extend_from_slice(article);
+    k.extend_from_slice(&start.to_be_bytes());
+    k.extend_from_slice(&index.to_be_bytes());
+    k
+}
+
+pub fn match_key_prefix(key: u64) -> Vec<u8> {
+    let mut k = vec![prefix::MATCH_KEY];
+    k.extend_from_slice(&key.to_be_bytes());
+    k
+}
+
+pub fn match_key(key: u64, cluster: ClusterId) -> Vec<u8> {
+    let mut k = match_key_prefix(key);
+    k.extend_from_slice(&cluster.to_be_bytes());
+    k
+}
+
+pub fn exact_prefix(hash: u64) -> Vec<u8> {
+    let mut k = vec![prefix::EXACT];
+    k.extend_from_slice(&hash.to_be_bytes());
+    k
+}
+
+pub fn exact_key(hash: u64, cluster: ClusterId) -> Vec<u8> {
+    let mut k = exact_prefix(hash);
+    k.extend_from_slice(&cluster.to_be_bytes());
+    k
+}
+
+pub fn term_stats_key(term: u64) -> Vec<u8> {
+    let mut k = vec![prefix::TERM_STATS];
+    k.extend_from_slice(&term.to_be_bytes());
+    k
+}
+
+pub fn term_prefix(term: &str) -> Vec<u8> {
+    let mut k = vec![prefix::TERM];
+    k.extend_from_slice(term.as_bytes());
+    k.push(0);
+    k
+}
+
+pub fn term_key(term: &str, cluster: ClusterId) -> Vec<u8> {
+    let mut k = term_prefix(term);
+    k.extend_from_slice(&cluster.to_be_bytes());
+    k
+}
+
+pub fn vocab_key(term: &str) -> Vec<u8> {
+    let mut k = vec![prefix::VOCAB];
+    k.extend_from_slice(term.as_bytes());
+    k
+}
+
+/// The cluster id at the end of a posting key.
+pub fn trailing_cluster(key: &[u8]) -> Option<ClusterId> {
+    let tail: [u8; 8] = key.get(key.len().checked_sub(8)?..)?.try_into().ok()?;
+    Some(u64::from_be_bytes(tail))
+}
+
+pub fn hex(id: &ArticleId) -> String {
+    id.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn parse_hex(s: &str) -> Option<ArticleId> {
+    if s.len() != 32 {
+        return None;
+    }
+    let mut out = [0u8; 16];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_round_trips() {
+        let id: ArticleId = [0, 1, 2, 254, 255, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 171];
+        assert_eq!(parse_hex(&hex(&id)), Some(id));
+        assert_eq!(parse_hex("zz"), None);
+    }
+
+    #[test]
+    fn postings_end_in_the_cluster_id() {
+        assert_eq!(trailing_cluster(&term_key("drugs", 77)), Some(77));
+        assert_eq!(trailing_cluster(&match_key(5, 1 << 40)), Some(1 << 40));
+    }
+
+    #[test]
+    fn term_prefix_does_not_match_longer_terms() {
+        assert!(!term_key("drugstore", 1).starts_with(&term_prefix("drug")));
+    }
+}
