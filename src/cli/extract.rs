@@ -81,7 +81,18 @@ fn write_all(args: &ExtractArgs, out: &mut impl Write) -> io::Result<i32> {
                 continue;
             }
         };
-        let found = parse::extract(&article.body);
+        // A bug in the grammar must cost one article, not the batch.
+        let found = match std::panic::catch_unwind(|| parse::extract(&article.body)) {
+            Ok(found) => found,
+            Err(_) => {
+                skipped += 1;
+                eprintln!(
+                    "quotetrace: skipped {}: internal error while parsing (please report it)",
+                    article.id
+                );
+                continue;
+            }
+        };
         match args.format {
             Format::Jsonl => {
                 for q in &found {

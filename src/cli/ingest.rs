@@ -78,8 +78,17 @@ pub fn run(args: &IngestArgs, db: &Path) -> anyhow::Result<i32> {
         for item in read_inputs(&paths, ReadOptions::default()) {
             let msg = match item {
                 Ok(a) => {
-                    let quotes = parse::extract(&a.body);
-                    Item::Article(Box::new(a), quotes)
+                    // A bug in extraction must cost one article, not the rest of the batch.
+                    let body = &a.body;
+                    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        parse::extract(body)
+                    })) {
+                        Ok(quotes) => Item::Article(Box::new(a), quotes),
+                        Err(_) => Item::Skipped(format!(
+                            "{}: quote extraction failed on this article (a bug; please report it)",
+                            a.id
+                        )),
+                    }
                 }
                 Err(e) => Item::Skipped(e.to_string()),
             };
@@ -142,11 +151,13 @@ pub fn run(args: &IngestArgs, db: &Path) -> anyhow::Result<i32> {
             summary.skipped.len()
         ));
     }
-    // Stop the reader if the loop ended early.
-    let _ = reader.join();
+    let reader_failed = reader.join().is_err();
     commit(&store, &mut uncommitted, log.as_mut())?;
     bar.finish_and_clear();
     summary.seconds = started.elapsed().as_secs_f64();
+    if reader_failed && failure.is_none() {
+        failure = Some(anyhow::anyhow!("reading the inputs failed unexpectedly"));
+    }
     if let Some(e) = failure {
         eprintln!(
             "quotetrace: stopped after {} articles (all of them are stored)",

@@ -62,18 +62,18 @@ pub fn render(found: &[Found]) -> String {
         let _ = writeln!(s, "   first carrier: {}", first_line(c));
         let _ = writeln!(
             s,
-            "   carried by {} outlet{} ({} occurrence{}):",
+            "   carried in {} article{} ({} named outlet{}):",
+            c.articles,
+            if c.articles == 1 { "" } else { "s" },
             c.outlets,
             if c.outlets == 1 { "" } else { "s" },
-            c.occurrences.len(),
-            if c.occurrences.len() == 1 { "" } else { "s" }
         );
         for o in &c.occurrences {
             let _ = writeln!(
                 s,
                 "   - {} {}: “{}”\n       {}",
                 o.published.as_deref().unwrap_or("undated"),
-                o.outlet.as_deref().unwrap_or("(unknown outlet)"),
+                o.carrier,
                 clip(&o.wording, 100),
                 credit_line(o)
             );

@@ -76,8 +76,13 @@ pub fn compute(store: &Store, top: usize) -> anyhow::Result<Stats> {
             match c.first_carrier.status {
                 FirstStatus::Unique => {
                     st.first_unique += 1;
-                    if let Some(o) = c.first_carrier.outlets.first() {
-                        *firsts.entry(o.clone()).or_default() += 1;
+                    let named = c
+                        .first_carrier
+                        .occurrences
+                        .first()
+                        .and_then(|&i| c.occurrences[i].outlet.clone());
+                    if let Some(o) = named {
+                        *firsts.entry(o).or_default() += 1;
                     }
                 }
                 FirstStatus::Tie => st.first_tie += 1,

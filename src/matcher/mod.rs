@@ -12,9 +12,10 @@
 //! 2. **containment**: the shorter quote's stems occur contiguously in the longer one, and the
 //!    shorter one has at least [`MIN_FRAGMENT_CONTENT`] content words (so a one-word scare quote
 //!    is never swallowed by a sentence that happens to contain the word);
-//! 3. **alignment**: a local alignment of the stems (substitutions free, skipped words of the
-//!    longer quote cost half their weight) covers at least [`ALIGN_THRESHOLD`] of the shorter
-//!    quote's weight;
+//! 3. **alignment**: the shorter quote is a lightly edited excerpt of the longer one: the
+//!    cheapest word-level edit script (a missing, extra or substituted word costs 1, or 1/2 for a
+//!    function word) turning it into some stretch of the longer quote costs at most
+//!    1 − [`ALIGN_THRESHOLD`] of its own length, and it has [`MIN_FRAGMENT_CONTENT`] content words;
 //! 4. **overlap**: the weighted Dice coefficient of the two stem sets is at least
 //!    [`OVERLAP_THRESHOLD`]. Weights are smoothed IDF from [`TermStats`], with function words
 //!    damped by [`STOP_WEIGHT`] so the rule is sensible before any statistics exist.
@@ -37,7 +38,7 @@ mod cluster;
 mod similarity;
 
 pub use cluster::{cluster_jsonl, cluster_prepared, ClusterSummary, Clusterer, SkippedLine};
-pub use similarity::{same_statement, speakers_compatible};
+pub use similarity::{features, same_statement, speakers_compatible, Features};
 
 use std::collections::HashMap;
 
@@ -51,7 +52,7 @@ pub type ClusterId = u64;
 /// Minimum number of content words a fragment needs before containment may attach it.
 pub const MIN_FRAGMENT_CONTENT: u32 = 3;
 /// Share of the shorter quote's weight a local alignment must cover.
-pub const ALIGN_THRESHOLD: f32 = 0.70;
+pub const ALIGN_THRESHOLD: f32 = 0.80;
 /// Weighted Dice coefficient above which two quotes are rewordings of one statement.
 pub const OVERLAP_THRESHOLD: f32 = 0.50;
 /// Weight factor of function words relative to content words with the same document frequency.

@@ -1,7 +1,8 @@
 //! The pairwise decision: are two prepared quotes one statement?
 
 use super::{
-    Match, Prepared, Stage, TermStats, ALIGN_THRESHOLD, MIN_FRAGMENT_CONTENT, OVERLAP_THRESHOLD,
+    is_content, Match, Prepared, Stage, TermStats, ALIGN_THRESHOLD, MIN_FRAGMENT_CONTENT,
+    OVERLAP_THRESHOLD,
 };
 
 /// Can two speakers have said the same words? Unknown speakers are compatible with anyone;
@@ -28,15 +29,15 @@ pub fn same_statement(a: &Prepared, b: &Prepared, stats: &TermStats) -> Option<M
         });
     }
     let (wa, wb, shared) = set_weights(a, b, stats);
-    let (short, long, w_short) = if wa <= wb { (a, b, wa) } else { (b, a, wb) };
-    if short.content >= MIN_FRAGMENT_CONTENT && shared >= ALIGN_THRESHOLD * w_short {
+    let (short, long) = if wa <= wb { (a, b) } else { (b, a) };
+    if short.content >= MIN_FRAGMENT_CONTENT && align_bound(short, long) >= ALIGN_THRESHOLD {
         if contains(&long.terms, &short.terms) {
             return Some(Match {
                 stage: Stage::Containment,
                 score: 1.0,
             });
         }
-        let cover = align(short, long, stats);
+        let cover = align(short, long);
         if cover >= ALIGN_THRESHOLD {
             return Some(Match {
                 stage: Stage::Alignment,
@@ -49,6 +50,35 @@ pub fn same_statement(a: &Prepared, b: &Prepared, stats: &TermStats) -> Option<M
         stage: Stage::Overlap,
         score: dice.min(1.0),
     })
+}
+
+/// The raw evidence the cascade weighs, for calibration and diagnostics.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Features {
+    /// Weighted Dice coefficient of the two term sets.
+    pub dice: f32,
+    /// Share of the lighter quote's set weight found in the other.
+    pub cover: f32,
+    /// Local alignment coverage of the lighter quote (see `align`).
+    pub align: f32,
+    /// Content words of the lighter quote.
+    pub short_content: u32,
+}
+
+/// Computes [`Features`] for a pair, ignoring speakers.
+pub fn features(a: &Prepared, b: &Prepared, stats: &TermStats) -> Features {
+    let (wa, wb, shared) = set_weights(a, b, stats);
+    let (short, long, w_short) = if wa <= wb { (a, b, wa) } else { (b, a, wb) };
+    Features {
+        dice: if wa + wb > 0.0 {
+            2.0 * shared / (wa + wb)
+        } else {
+            0.0
+        },
+        cover: if w_short > 0.0 { shared / w_short } else { 0.0 },
+        align: align(short, long),
+        short_content: short.content,
+    }
 }
 
 /// Total weights of both term sets and of their intersection.
@@ -87,37 +117,54 @@ fn contains(long: &[u64], short: &[u64]) -> bool {
     short.len() <= long.len() && long.windows(short.len()).any(|w| w == short)
 }
 
-/// Share of `short`'s token weight covered by the best local alignment of `short` into `long`.
+/// How nearly `short` occurs verbatim in `long`: 1 minus the cheapest token edit cost of
+/// turning `short` into some stretch of `long`, over the cost of deleting all of `short`.
 ///
-/// Smith–Waterman over stems: a matched word gains its weight; a substituted or skipped word of
-/// the shorter quote gains nothing (its weight is simply not covered); a word of the longer quote
-/// skipped inside the aligned region costs half its weight, so a fragment must sit in one
-/// stretch of the longer quote rather than be gathered from all over it.
-fn align(short: &Prepared, long: &Prepared, stats: &TermStats) -> f32 {
-    const GAP_LONG: f32 = 0.5;
-    let ws: Vec<f32> = short.terms.iter().map(|&t| stats.weight(t)).collect();
-    let wl: Vec<f32> = long.terms.iter().map(|&t| stats.weight(t)).collect();
-    let total: f32 = ws.iter().sum();
+/// Approximate substring matching (semi-global alignment) over stems. Every edit (a word of
+/// `short` missing, an extra word inside the stretch of `long`, or a substitution) costs 1 for
+/// a content word and 1/2 for a function word; deliberately unweighted by rarity, because the
+/// question here is "is this a lightly edited excerpt?", not "do they share rare words?".
+fn align(short: &Prepared, long: &Prepared) -> f32 {
+    let cost = |t: u64| if is_content(t) { 1.0f32 } else { 0.5 };
+    let total: f32 = short.terms.iter().map(|&t| cost(t)).sum();
     if total <= 0.0 {
         return 0.0;
     }
     let m = long.terms.len();
+    // prev[j]: cost of aligning the first i words of `short` to a stretch ending at long[j-1].
     let mut prev = vec![0.0f32; m + 1];
     let mut cur = vec![0.0f32; m + 1];
-    let mut best = 0.0f32;
-    for (i, &s) in short.terms.iter().enumerate() {
-        cur[0] = 0.0;
+    for &s in &short.terms {
+        let cs = cost(s);
+        cur[0] = prev[0] + cs;
         for j in 1..=m {
-            let diag = prev[j - 1] + if long.terms[j - 1] == s { ws[i] } else { 0.0 };
-            let skip_short = prev[j];
-            let skip_long = cur[j - 1] - GAP_LONG * wl[j - 1];
-            let h = diag.max(skip_short).max(skip_long).max(0.0);
-            cur[j] = h;
-            best = best.max(h);
+            let l = long.terms[j - 1];
+            let diag = prev[j - 1] + if l == s { 0.0 } else { cs.max(cost(l)) };
+            let miss = prev[j] + cs;
+            let extra = cur[j - 1] + cost(l);
+            cur[j] = diag.min(miss).min(extra);
         }
         std::mem::swap(&mut prev, &mut cur);
     }
-    best / total
+    let best = prev.iter().copied().fold(f32::INFINITY, f32::min);
+    1.0 - best / total
+}
+
+/// Upper bound of [`align`]: the share of `short`'s edit cost whose words occur in `long` at all.
+fn align_bound(short: &Prepared, long: &Prepared) -> f32 {
+    let cost = |t: u64| if is_content(t) { 1.0f32 } else { 0.5 };
+    let (mut found, mut total) = (0.0, 0.0);
+    for &t in &short.terms {
+        total += cost(t);
+        if long.set.binary_search(&t).is_ok() {
+            found += cost(t);
+        }
+    }
+    if total > 0.0 {
+        found / total
+    } else {
+        0.0
+    }
 }
 
 #[cfg(test)]

@@ -223,6 +223,16 @@ pub(crate) fn classify_np(toks: &[Tok]) -> Option<(usize, Np)> {
     if toks.len() == 1 && is_in(&toks[0], PRONOUNS) {
         return Some((a, Np::Pronoun(toks[0].lower())));
     }
+    // "He’s claiming", "She'd said": a pronoun with its auxiliary.
+    if toks.len() == 1 {
+        if let Some((p, rest)) = toks[0].text.split_once(['’', '\'']) {
+            if PRONOUNS.iter().any(|x| p.eq_ignore_ascii_case(x))
+                && matches!(rest, "s" | "re" | "d" | "ll" | "ve")
+            {
+                return Some((a, Np::Pronoun(p.to_lowercase())));
+            }
+        }
+    }
     // Function words are capitalized at a sentence start but name nobody ("Their", "There").
     let function_word = |t: &Tok| {
         is_in(t, DETERMINERS)
@@ -299,7 +309,12 @@ pub(crate) fn classify_np(toks: &[Tok]) -> Option<(usize, Np)> {
         let starts_ok = toks.len() == 1 || det || toks[0].is_cap();
         // After a determiner any modifier may stand ("a senior administration official");
         // without one only names and role words ("Trump administration", "White House spokesman").
-        let middle_ok = toks[1..toks.len() - 1].iter().all(|t| {
+        let middle = if toks.len() > 2 {
+            &toks[1..toks.len() - 1]
+        } else {
+            &[]
+        };
+        let middle_ok = middle.iter().all(|t| {
             t.is_word()
                 && !is_in(t, PREPOSITIONS)
                 && !is_in(t, AUX)
@@ -309,6 +324,26 @@ pub(crate) fn classify_np(toks: &[Tok]) -> Option<(usize, Np)> {
         if starts_ok && middle_ok {
             return Some((a, Np::Role(head.lower())));
         }
+    }
+    // Any determiner phrase can be a source ("the announcer", "the clip", "a doctor").
+    if toks.len() >= 2
+        && toks.len() <= 5
+        && is_in(
+            &toks[0],
+            &[
+                "the", "a", "an", "his", "her", "their", "its", "one", "two", "several", "some",
+                "many",
+            ],
+        )
+        && last.is_lower_word()
+        && !is_in(last, PREPOSITIONS)
+        && !is_in(last, AUX)
+        && !last.text.ends_with("ly")
+        && toks[1..]
+            .iter()
+            .all(|t| !is_in(t, PREPOSITIONS) && !is_in(t, AUX) && is_cue(t).is_none())
+    {
+        return Some((a, Np::Role(last.lower())));
     }
     // "the White House", "the Pentagon", or an organization name on its own.
     if toks[0].is("the")
@@ -327,6 +362,11 @@ fn is_title_or_role(t: &&Tok) -> bool {
 fn np_mention(toks: &[Tok], from: usize, to: usize) -> Option<Mention> {
     if from >= to {
         return None;
+    }
+    // "Rep. Gwen Moore (D-Wis.)": a parenthetical after a name is not part of it.
+    if toks[to - 1].is_punct(')') {
+        let open = (from..to).rev().find(|&i| toks[i].is_punct('('))?;
+        return np_mention(toks, from, open);
     }
     let (skip, np) = classify_np(&toks[from..to])?;
     let mut m = mention(&toks[from + skip..to], np);
@@ -393,6 +433,9 @@ fn subject_before(
         while end > lo && toks[end - 1].is_punct(',') {
             end -= 1;
         }
+    }
+    if end > lo && toks[end - 1].is_punct(')') {
+        end = (lo..end).rev().find(|&i| toks[i].is_punct('('))?;
     }
     if end > lo && toks[end - 1].is_punct(',') {
         let before = skip_appositive_back(toks, lo, end - 1)?;
@@ -475,6 +518,21 @@ pub(crate) fn attribute(
 // post-attribution = close-mark [ "," / "—" ] ( speaker-np [aux] cue / cue speaker-np
 //                    / "according" "to" speaker-np )
 fn post_attribution(toks: &[Tok], k: usize, hi: usize) -> Option<Found> {
+    // dash-attribution = close-mark ( "—" / "―" / "–" ) name EOS      ; “…” ― Pamela Padilla
+    if k + 2 < hi + 1 && k + 1 < hi && matches!(toks[k + 1].text, "—" | "―" | "–" | "-") {
+        let end = np_forward_end(toks, k + 2, hi);
+        if end == hi || end < hi && toks[end].is_punct(',') {
+            if let Some(m) =
+                np_mention(toks, k + 2, end).filter(|m| matches!(m.np, Np::Name { .. }))
+            {
+                return Some(Found {
+                    speaker: Some(m),
+                    cue: None,
+                    rule: Rule::Post,
+                });
+            }
+        }
+    }
     let mut j = k + 1;
     if j < hi && (toks[j].is_punct(',') || toks[j].is_punct('—') || toks[j].is_punct('–')) {
         j += 1;
@@ -647,7 +705,7 @@ mod tests {
             Some(Np::Role("administration".into()))
         );
         assert_eq!(np("the White House"), Some(Np::Org("White House".into())));
-        assert_eq!(np("the plan"), None);
+        assert_eq!(np("of the plan"), None);
         assert_eq!(np("the"), None);
     }
 }

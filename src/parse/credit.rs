@@ -201,7 +201,9 @@ pub(crate) fn article_credits(body: &str) -> Vec<Credit> {
             }
         }
         // dateline: "(AP) —" within the first words of a paragraph.
-        if let Some(open) = trimmed[..trimmed.len().min(80)].find('(') {
+        if let Some(open) =
+            trimmed[..trimmed.floor_char_boundary_compat(trimmed.len().min(80))].find('(')
+        {
             let head = &trimmed[..open];
             let rest = &trimmed[open + 1..];
             let Some(close) = rest.find(')') else {

@@ -51,6 +51,8 @@ impl Mark {
     fn at(bytes: &[u8], i: usize) -> Option<(Mark, usize)> {
         match bytes[i] {
             b'"' => Some((Mark::StraightDouble, 1)),
+            // Two apostrophes stand for a double mark in wire and archive text (''Yes,'' he said).
+            b'\'' if bytes.get(i + 1) == Some(&b'\'') => Some((Mark::StraightDouble, 2)),
             b'\'' => Some((Mark::StraightSingle, 1)),
             0xC2 if i + 1 < bytes.len() => match bytes[i + 1] {
                 0xAB => Some((Mark::LeftGuillemet, 2)),
@@ -386,6 +388,7 @@ mod tests {
         assert_eq!(texts("a „b“ c"), ["b"]);
         assert_eq!(texts("a ‘b’ c"), ["b"]);
         assert_eq!(texts("a 'b' c"), ["b"]);
+        assert_eq!(texts("''Yes,'' he said."), ["Yes,"]);
     }
 
     #[test]

@@ -219,6 +219,9 @@ fn attribute_all(body: &str, raw: &[RawQuote]) -> Vec<Attributed> {
         toks.clear();
         let mut pos = from;
         for &k in &members {
+            if raw[k].open < pos {
+                continue; // inside a quote already placed (its mistaken parent was dropped)
+            }
             tokenize(body, pos, raw[k].open, &mut toks);
             toks.push(Tok {
                 start: raw[k].open,
@@ -233,6 +236,9 @@ fn attribute_all(body: &str, raw: &[RawQuote]) -> Vec<Attributed> {
         let sents = sentences(body, &toks);
         let channels = channel_matches(body, &toks);
         let mut block_speaker: Option<Speaker> = None;
+        // Only a speaker named with a cue carries over to the next paragraph; a list of
+        // “…” ― Name entries must not hand one name down to the next entry.
+        let mut carries = false;
         for &(lo, hi) in &sents {
             resolver.observe_names(&toks[lo..hi], &[(0, hi - lo)]);
             for k in lo..hi {
@@ -263,6 +269,7 @@ fn attribute_all(body: &str, raw: &[RawQuote]) -> Vec<Attributed> {
                 });
                 if let Some(s) = &speaker {
                     block_speaker = Some(s.clone());
+                    carries = found.cue.is_some() || found.rule == Rule::None;
                 }
                 let (s_from, s_to) = (toks[lo].start, toks[hi - 1].end);
                 let gaps = gaps_of(&toks[lo..hi], s_from, s_to);
@@ -279,7 +286,7 @@ fn attribute_all(body: &str, raw: &[RawQuote]) -> Vec<Attributed> {
                 };
             }
         }
-        previous = block_speaker.map(|s| (s, block_end));
+        previous = block_speaker.filter(|_| carries).map(|s| (s, block_end));
     }
     // Nested quotes are the outer speaker quoting someone: kind only, no attribution.
     for (k, q) in raw.iter().enumerate() {
@@ -335,7 +342,8 @@ fn sentences(body: &str, toks: &[Tok]) -> Vec<(usize, usize)> {
     for i in 0..toks.len() {
         let Some(next) = toks.get(i + 1) else { break };
         let t = &toks[i];
-        let newline = body[t.end..next.start].contains('\n') && !t.is_punct(':');
+        let newline =
+            next.start > t.end && body[t.end..next.start].contains('\n') && !t.is_punct(':');
         let end_punct = t.kind == Kind::Punct && matches!(t.text, "." | "?" | "!");
         let quote_end = t.quote().is_some() && {
             let inner = body[t.start..t.end]

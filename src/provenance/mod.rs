@@ -159,7 +159,7 @@ pub struct FirstCarrier {
     pub status: FirstStatus,
     /// Indexes into [`Chain::occurrences`] of the first (or tied first) occurrences.
     pub occurrences: Vec<usize>,
-    /// Their outlets, without repeats.
+    /// Their carriers (see [`OccurrenceOut::carrier`]), without repeats.
     pub outlets: Vec<String>,
     pub published: Option<String>,
 }
@@ -189,6 +189,9 @@ pub struct SpanOut {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OccurrenceOut {
     pub index: usize,
+    /// Who carried it: the outlet's name, or for an article without one,
+    /// "unknown outlet (its input file)".
+    pub carrier: String,
     pub article: String,
     pub source: String,
     pub outlet: Option<String>,
@@ -224,7 +227,10 @@ pub struct Chain {
     pub first_carrier: FirstCarrier,
     /// Time order: dated occurrences first, earliest first; undated ones last.
     pub occurrences: Vec<OccurrenceOut>,
+    /// Distinct known outlets that carried it.
     pub outlets: usize,
+    /// Distinct articles that carried it.
+    pub articles: usize,
     pub undated: usize,
 }
 
@@ -351,8 +357,13 @@ pub fn chain_with(
             CreditKind::None
         };
         let parent = credits.iter().find_map(|c| c.source);
+        let carrier = outlet.clone().unwrap_or_else(|| {
+            let file = a.source.rsplit('/').next().unwrap_or(&a.source);
+            format!("unknown outlet ({file})")
+        });
         out.push(OccurrenceOut {
             index: i,
+            carrier,
             article: hex(&a.id),
             source: a.source.clone(),
             outlet,
@@ -378,10 +389,9 @@ pub fn chain_with(
 
     let mut first_outlets = Vec::new();
     for &i in &first_idx {
-        if let Some(o) = &out[i].outlet {
-            if !first_outlets.contains(o) {
-                first_outlets.push(o.clone());
-            }
+        let o = &out[i].carrier;
+        if !first_outlets.contains(o) {
+            first_outlets.push(o.clone());
         }
     }
     let first_published = first_idx.first().and_then(|&i| out[i].published.clone());
@@ -408,6 +418,11 @@ pub fn chain_with(
         },
         occurrences: out,
         outlets: outlets_seen.len(),
+        articles: rows
+            .iter()
+            .map(|r| r.1.id)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len(),
         undated,
     }))
 }

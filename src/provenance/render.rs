@@ -15,7 +15,7 @@ pub fn clip(s: &str, max: usize) -> String {
 }
 
 fn outlet(o: &OccurrenceOut) -> &str {
-    o.outlet.as_deref().unwrap_or("(unknown outlet)")
+    &o.carrier
 }
 
 fn date(o: &OccurrenceOut) -> &str {
@@ -67,7 +67,7 @@ pub fn first_line(c: &Chain) -> String {
             f.published.as_deref().unwrap_or("?")
         ),
         FirstStatus::Tie => format!(
-            "tie between {} ({})",
+            "tie between {} ({}; their order cannot be told)",
             f.outlets.join(", "),
             f.published.as_deref().unwrap_or("?")
         ),

@@ -78,15 +78,6 @@ pub use backend::{Backend, MemBackend, SledBackend, WriteBatch};
 pub use lookup::LookupHit;
 pub use records::*;
 
-/// Where the store lives when neither `--db` nor `QUOTETRACE_DB` says otherwise: the per-user
-/// data directory (`~/.local/share/quotetrace/store` on Linux).
-pub fn default_path() -> PathBuf {
-    dirs::data_dir()
-        .unwrap_or_else(|| PathBuf::from("."))
-        .join("quotetrace")
-        .join("store")
-}
-
 /// The schema this build reads and writes.
 pub const SCHEMA_VERSION: u32 = 1;
 
