@@ -6,8 +6,8 @@ use std::io::{BufRead, Write};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    index_keys, prepare, query_keys, same_statement, speakers_compatible, ClusterId, MatchError,
-    Prepared, TermStats,
+    index_keys, prepare, query_keys, same_statement_with, speakers_compatible, ClusterId,
+    MatchError, Prepared, TermStats, Thresholds,
 };
 
 /// Representatives kept per cluster: the canonical (most content words) plus earlier members.
@@ -53,6 +53,7 @@ struct Cluster {
 #[derive(Debug, Default)]
 pub struct Clusterer {
     stats: TermStats,
+    thresholds: Thresholds,
     /// When set, `stats` were computed over the whole batch beforehand and stay fixed.
     fixed_stats: bool,
     clusters: Vec<Cluster>,
@@ -73,6 +74,12 @@ impl Clusterer {
             fixed_stats: true,
             ..Self::default()
         }
+    }
+
+    /// Uses other cascade thresholds than the calibrated defaults.
+    pub fn with_thresholds(mut self, thresholds: Thresholds) -> Self {
+        self.thresholds = thresholds;
+        self
     }
 
     /// Number of clusters.
@@ -170,7 +177,7 @@ impl Clusterer {
             let mut sum = 0.0;
             let mut canon = false;
             for (i, r) in cl.reps.iter().enumerate() {
-                if let Some(m) = same_statement(p, r, &self.stats) {
+                if let Some(m) = same_statement_with(p, r, &self.stats, &self.thresholds) {
                     hits += 1;
                     sum += m.score;
                     canon |= i == cl.canonical;
@@ -241,6 +248,11 @@ impl Clusterer {
 /// Returns one cluster id per input, in input order. Cluster ids are numbered in processing
 /// order, so a permutation of the input yields the same ids for the same quotes.
 pub fn cluster_prepared(items: Vec<Prepared>) -> Vec<ClusterId> {
+    cluster_prepared_with(items, Thresholds::default())
+}
+
+/// [`cluster_prepared`] with explicit thresholds, for calibration.
+pub fn cluster_prepared_with(items: Vec<Prepared>, thresholds: Thresholds) -> Vec<ClusterId> {
     let mut stats = TermStats::default();
     for p in &items {
         stats.observe(p);
@@ -256,7 +268,7 @@ pub fn cluster_prepared(items: Vec<Prepared>) -> Vec<ClusterId> {
     });
     let mut slots: Vec<Option<Prepared>> = items.into_iter().map(Some).collect();
     let mut out = vec![0; slots.len()];
-    let mut clusterer = Clusterer::with_stats(stats);
+    let mut clusterer = Clusterer::with_stats(stats).with_thresholds(thresholds);
     for i in order {
         let p = slots[i].take().expect("each item is taken once");
         out[i] = clusterer.assign(p).0;

@@ -37,8 +37,12 @@
 mod cluster;
 mod similarity;
 
-pub use cluster::{cluster_jsonl, cluster_prepared, ClusterSummary, Clusterer, SkippedLine};
-pub use similarity::{features, same_statement, speakers_compatible, Features};
+pub use cluster::{
+    cluster_jsonl, cluster_prepared, cluster_prepared_with, ClusterSummary, Clusterer, SkippedLine,
+};
+pub use similarity::{
+    features, same_statement, same_statement_with, speakers_compatible, Features, Thresholds,
+};
 
 use std::collections::HashMap;
 

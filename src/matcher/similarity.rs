@@ -1,5 +1,7 @@
 //! The pairwise decision: are two prepared quotes one statement?
 
+use serde::{Deserialize, Serialize};
+
 use super::{
     is_content, Match, Prepared, Stage, TermStats, ALIGN_THRESHOLD, MIN_FRAGMENT_CONTENT,
     OVERLAP_THRESHOLD,
@@ -16,6 +18,37 @@ pub fn speakers_compatible(a: Option<&str>, b: Option<&str>) -> bool {
 
 /// The matching cascade (see the [module docs](super)): `None` means different statements.
 pub fn same_statement(a: &Prepared, b: &Prepared, stats: &TermStats) -> Option<Match> {
+    same_statement_with(a, b, stats, &Thresholds::default())
+}
+
+/// The cut-offs of the cascade; [`Default`] holds the calibrated values.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Thresholds {
+    /// See [`ALIGN_THRESHOLD`].
+    pub align: f32,
+    /// See [`OVERLAP_THRESHOLD`].
+    pub overlap: f32,
+    /// See [`MIN_FRAGMENT_CONTENT`].
+    pub min_fragment_content: u32,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Self {
+            align: ALIGN_THRESHOLD,
+            overlap: OVERLAP_THRESHOLD,
+            min_fragment_content: MIN_FRAGMENT_CONTENT,
+        }
+    }
+}
+
+/// [`same_statement`] with explicit thresholds, for calibration.
+pub fn same_statement_with(
+    a: &Prepared,
+    b: &Prepared,
+    stats: &TermStats,
+    t: &Thresholds,
+) -> Option<Match> {
     if !speakers_compatible(a.speaker.as_deref(), b.speaker.as_deref()) {
         return None;
     }
@@ -30,7 +63,7 @@ pub fn same_statement(a: &Prepared, b: &Prepared, stats: &TermStats) -> Option<M
     }
     let (wa, wb, shared) = set_weights(a, b, stats);
     let (short, long) = if wa <= wb { (a, b) } else { (b, a) };
-    if short.content >= MIN_FRAGMENT_CONTENT && align_bound(short, long) >= ALIGN_THRESHOLD {
+    if short.content >= t.min_fragment_content && align_bound(short, long) >= t.align {
         if contains(&long.terms, &short.terms) {
             return Some(Match {
                 stage: Stage::Containment,
@@ -38,7 +71,7 @@ pub fn same_statement(a: &Prepared, b: &Prepared, stats: &TermStats) -> Option<M
             });
         }
         let cover = align(short, long);
-        if cover >= ALIGN_THRESHOLD {
+        if cover >= t.align {
             return Some(Match {
                 stage: Stage::Alignment,
                 score: cover.min(1.0),
@@ -46,7 +79,7 @@ pub fn same_statement(a: &Prepared, b: &Prepared, stats: &TermStats) -> Option<M
         }
     }
     let dice = 2.0 * shared / (wa + wb);
-    (dice >= OVERLAP_THRESHOLD).then_some(Match {
+    (dice >= t.overlap).then_some(Match {
         stage: Stage::Overlap,
         score: dice.min(1.0),
     })

@@ -152,8 +152,10 @@ const ORG_WORDS: &[&str] = &[
 ];
 
 fn is_org(name: &str) -> bool {
-    name.split_whitespace()
-        .any(|w| ORG_WORDS.contains(&w.to_lowercase().trim_end_matches('.')))
+    super::lexicon::resolve_outlet(name).is_some()
+        || name
+            .split_whitespace()
+            .any(|w| ORG_WORDS.contains(&w.to_lowercase().trim_end_matches('.')))
 }
 
 fn last_word(name: &str) -> &str {
