@@ -1,30 +1,11 @@
-// Temporary driver for calibration until `quotetrace cluster` is wired; delete afterwards.
-use std::io::BufRead;
+// Temporary driver until `quotetrace cluster` is wired into src/cli/mod.rs; delete afterwards.
 fn main() {
-    let env = |k: &str, d: f32| {
-        std::env::var(k)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(d)
-    };
-    let t = quotetrace::matcher::Thresholds {
-        overlap: env("QT_OVERLAP", 0.5),
-        align: env("QT_ALIGN", 0.8),
-        min_fragment_content: 3,
-    };
-    let mut ids = vec![];
-    let mut items = vec![];
-    for l in std::io::stdin().lock().lines() {
-        let v: serde_json::Value = serde_json::from_str(&l.unwrap()).unwrap();
-        ids.push(v["id"].clone());
-        items.push(quotetrace::matcher::prepare(
-            v["text"].as_str().unwrap(),
-            v["lang"].as_str(),
-            v["speaker"].as_str(),
-        ));
-    }
-    let c = quotetrace::matcher::cluster_prepared_with(items, t);
-    for (i, c) in ids.iter().zip(c) {
-        println!("{}", serde_json::json!({"id": i, "cluster": c}));
-    }
+    let out = std::io::BufWriter::new(std::io::stdout());
+    let s = quotetrace::matcher::cluster_jsonl(std::io::stdin().lock(), out).unwrap();
+    eprintln!(
+        "{} items {} clusters {} skipped",
+        s.items,
+        s.clusters,
+        s.skipped.len()
+    );
 }

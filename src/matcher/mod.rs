@@ -58,7 +58,7 @@ pub const MIN_FRAGMENT_CONTENT: u32 = 3;
 /// Share of the shorter quote's weight a local alignment must cover.
 pub const ALIGN_THRESHOLD: f32 = 0.80;
 /// Weighted Dice coefficient above which two quotes are rewordings of one statement.
-pub const OVERLAP_THRESHOLD: f32 = 0.50;
+pub const OVERLAP_THRESHOLD: f32 = 0.45;
 /// Weight factor of function words relative to content words with the same document frequency.
 pub const STOP_WEIGHT: f32 = 0.2;
 

@@ -241,11 +241,6 @@ fn strip_marks(s: &str) -> String {
     s.nfd().filter(|c| !is_combining_mark(*c)).nfkc().collect()
 }
 
-/// Folds one word: case folding, diacritics off, no thousands commas.
-fn fold_word(s: &str) -> String {
-    drop_thousands_commas(&strip_marks(&case_fold(s)))
-}
-
 /// "4,000,000" → "4000000"; "1,5" (a decimal comma) is kept.
 fn drop_thousands_commas(s: &str) -> String {
     if !s.contains(',') {

@@ -185,7 +185,8 @@ pub(crate) fn article_credits(body: &str) -> Vec<Credit> {
             .rsplit_once(',')
             .filter(|_| trimmed.starts_with("By "))
             .map_or(trimmed, |(_, t)| t.trim());
-        if let Some(m) = lex.aliases.find(tail) {
+        // A byline is a short line; long lines are text, not worth an alias search.
+        if let Some(m) = (tail.len() <= 60).then(|| lex.aliases.find(tail)).flatten() {
             if m.start() == 0 && m.end() == tail.len() {
                 let s = lead + trimmed.len() - tail.len();
                 out.push(Credit {

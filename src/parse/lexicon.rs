@@ -33,6 +33,8 @@ pub(crate) struct Lexicon {
     pub alias_outlet: Vec<usize>,
     /// Credit patterns as (words before the outlet, words after), lower-case.
     pub credits: Vec<(String, String)>,
+    /// Lower-cased canonical names and aliases, for exact look-ups.
+    pub outlet_names: HashMap<String, usize>,
 }
 
 fn lines(data: &str) -> impl Iterator<Item = &str> {
@@ -100,7 +102,18 @@ static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| {
             Some((pre.trim().to_lowercase(), post.trim().to_lowercase()))
         })
         .collect();
+    let mut outlet_names = HashMap::new();
+    for (k, o) in outlets.iter().enumerate() {
+        outlet_names.insert(o.canonical.to_lowercase(), k);
+        for a in &o.aliases {
+            // Two-letter aliases (AP, FT, DW) only match in their exact case, below.
+            if a.len() > 3 {
+                outlet_names.entry(a.to_lowercase()).or_insert(k);
+            }
+        }
+    }
     Lexicon {
+        outlet_names,
         cues,
         titles: set(include_str!("../../grammar/titles.txt")),
         roles: set(include_str!("../../grammar/roles.txt")),
@@ -128,7 +141,22 @@ pub(crate) fn lexicon() -> &'static Lexicon {
 pub fn resolve_outlet(name: &str) -> Option<&'static str> {
     let lex = lexicon();
     let name = name.trim();
-    let host = name
+    // AllSides writes "New York Times - News"; the part before " - " is the outlet.
+    let base = name.split(" - ").next().unwrap_or(name).trim();
+    if let Some(&k) = lex.outlet_names.get(&base.to_lowercase()) {
+        return Some(lex.outlets[k].canonical.as_str());
+    }
+    if let Some(o) = lex
+        .outlets
+        .iter()
+        .find(|o| o.aliases.iter().any(|a| a == base))
+    {
+        return Some(o.canonical.as_str());
+    }
+    if !base.contains('.') {
+        return None;
+    }
+    let host = base
         .trim_start_matches("https://")
         .trim_start_matches("http://")
         .split('/')
@@ -136,18 +164,15 @@ pub fn resolve_outlet(name: &str) -> Option<&'static str> {
         .unwrap_or("")
         .trim_start_matches("www.")
         .to_ascii_lowercase();
-    // AllSides writes "New York Times - News"; the part before " - " is the outlet.
-    let base = name.split(" - ").next().unwrap_or(name).trim();
     lex.outlets
         .iter()
         .find(|o| {
-            o.canonical.eq_ignore_ascii_case(base)
-                || o.aliases
-                    .iter()
-                    .any(|a| a == base || a.eq_ignore_ascii_case(base) && a.len() > 3)
-                || o.domains
-                    .iter()
-                    .any(|d| host == *d || host.ends_with(&format!(".{d}")))
+            o.domains.iter().any(|d| {
+                host == *d
+                    || host.len() > d.len()
+                        && host.ends_with(d.as_str())
+                        && host.as_bytes()[host.len() - d.len() - 1] == b'.'
+            })
         })
         .map(|o| o.canonical.as_str())
 }

@@ -204,9 +204,7 @@ fn attribute_all(body: &str, raw: &[RawQuote]) -> Vec<Attributed> {
     for (block_start, block_end, members) in blocks(body, raw) {
         // Names in the text since the last block, for resolving pronouns and surnames.
         if block_start > seen_to {
-            toks.clear();
-            tokenize(body, seen_to, block_start, &mut toks);
-            resolver.observe_names(&toks, &sentences(body, &toks));
+            resolver.observe_text(body, seen_to, block_start);
         }
         // A quote opening a paragraph after "Petro said:" on the line before belongs with it.
         let mut from = block_start;

@@ -152,10 +152,9 @@ const ORG_WORDS: &[&str] = &[
 ];
 
 fn is_org(name: &str) -> bool {
-    super::lexicon::resolve_outlet(name).is_some()
-        || name
-            .split_whitespace()
-            .any(|w| ORG_WORDS.contains(&w.to_lowercase().trim_end_matches('.')))
+    name.split_whitespace()
+        .any(|w| ORG_WORDS.contains(&w.to_lowercase().trim_end_matches('.')))
+        || super::lexicon::resolve_outlet(name).is_some()
 }
 
 fn last_word(name: &str) -> &str {
@@ -204,6 +203,46 @@ impl Resolver {
                     .split_whitespace()
                     .all(|w| e.name.split_whitespace().any(|x| x == w))
         })
+    }
+
+    /// Records the names in running text without quotes. Only runs of two or more capitalized
+    /// words can name someone here, so only those are tokenized: the rest is skipped at the
+    /// speed of a whitespace split.
+    pub fn observe_text(&mut self, body: &str, from: usize, to: usize) {
+        let mut toks = Vec::new();
+        for line in body[from..to].split('\n') {
+            let base = line.as_ptr() as usize - body.as_ptr() as usize;
+            let mut run: Option<(usize, usize)> = None;
+            let mut words = 0;
+            let mut capped = 0;
+            let mut flush = |run: &mut Option<(usize, usize)>, this: &mut Self| {
+                if let Some((a, b)) = run.take() {
+                    toks.clear();
+                    super::token::tokenize(body, a, b, &mut toks);
+                    this.observe_names(&toks, &[(0, toks.len())]);
+                }
+            };
+            for w in line.split_ascii_whitespace() {
+                words += 1;
+                let start = base + (w.as_ptr() as usize - line.as_ptr() as usize);
+                let cap = w.chars().next().is_some_and(char::is_uppercase);
+                capped += usize::from(cap);
+                if cap {
+                    run = Some(run.map_or((start, start + w.len()), |(a, _)| (a, start + w.len())));
+                    if w.ends_with([',', '.', ';', ':']) && !w.ends_with("r.") && !w.ends_with("s.")
+                    {
+                        flush(&mut run, self);
+                    }
+                } else {
+                    flush(&mut run, self);
+                }
+            }
+            // A title-case line is a headline: it names nobody reliably.
+            if words >= 3 && capped * 4 >= words * 3 {
+                run = None;
+            }
+            flush(&mut run, self);
+        }
     }
 
     /// Records the names of person-like capitalized runs in `toks` (split into `sentences`).

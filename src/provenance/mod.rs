@@ -395,8 +395,8 @@ pub fn chain_with(
         }
     }
     let first_published = first_idx.first().and_then(|&i| out[i].published.clone());
-    let mut variants: Vec<VariantOut> = cluster
-        .variants
+    let mut variants: Vec<VariantOut> = store
+        .variants(id)?
         .iter()
         .map(|v| VariantOut {
             wording: v.wording.clone(),

@@ -22,6 +22,8 @@ const COMMON_DF: u32 = 20_000;
 const MAX_PREFIX_EXPANSIONS: usize = 64;
 /// How many vocabulary entries a typo search may read.
 const MAX_TYPO_SCAN: usize = 30_000;
+/// Wordings of one cluster compared with the fragment.
+const MAX_VARIANTS_RANKED: usize = 256;
 /// Candidates re-ranked in full.
 const RERANK: usize = 64;
 /// Below this share of the fragment's weight, a cluster is not a match.
@@ -181,9 +183,10 @@ impl Store {
             let Some(c) = self.cluster(cid)? else {
                 continue;
             };
-            let best = c
-                .variants
+            let variants = self.variants(cid)?;
+            let best = variants
                 .iter()
+                .take(MAX_VARIANTS_RANKED)
                 .map(|v| in_order_score(&query, &terms(&v.wording)) / total)
                 .fold(0.0, f64::max);
             if best >= MIN_SCORE {

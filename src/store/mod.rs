@@ -37,7 +37,8 @@
 //! | `M next_cluster`, `M cluster_count` | u64 BE | counters |
 //! | `A` article-id(16) | [`ArticleRec`] | article: id = first 16 bytes of SHA-256(outlet key, NUL, body), outlet, url, published, title, lang |
 //! | `O` outlet-key | [`OutletRec`] | outlet: display name, aliases, domains |
-//! | `C` cluster-id(8) | [`ClusterRec`] | cluster: canonical wording, speakers, all variants |
+//! | `C` cluster-id(8) | [`ClusterRec`] | cluster: canonical wording, speakers, matcher representatives |
+//! | `Y` cluster-id wording-hash(8) probe(1) | [`Variant`] | every distinct wording of a cluster, with its count |
 //! | `Q` cluster-id article-id start(4) | [`OccurrenceRec`] | occurrence: wording, span, kind, speaker, cue, channel, credits |
 //! | `E` from 0 to 0 article-id start index(2) | [`CreditEdgeRec`] | one edge per explicit credit |
 //! | `K` matcher-key(8) cluster-id | empty | candidate index for clustering (`matcher::index_keys`) |
@@ -77,6 +78,9 @@ use crate::parse::Quote;
 pub use backend::{Backend, MemBackend, SledBackend, WriteBatch};
 pub use lookup::LookupHit;
 pub use records::*;
+
+/// Distinct speaker names counted per cluster.
+const MAX_SPEAKERS: usize = 32;
 
 /// The schema this build reads and writes.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -252,6 +256,7 @@ struct Pending {
     terms: HashSet<(String, ClusterId)>,
     vocab: HashMap<String, u32>,
     stats_dirty: HashSet<u64>,
+    variants: HashMap<Vec<u8>, Variant>,
 }
 
 impl Store {
@@ -585,8 +590,12 @@ impl Store {
             clusters,
             vocab,
             stats_dirty,
+            variants,
             ..
         } = pending;
+        for (k, v) in &variants {
+            batch.put(k.clone(), encode(v));
+        }
         for (cid, c) in &clusters {
             batch.put(cluster_key(*cid), encode(c));
         }
@@ -728,7 +737,8 @@ impl Store {
                         canonical: wording.to_owned(),
                         lang: lang.map(str::to_owned),
                         speakers: vec![],
-                        variants: vec![],
+                        variants: 0,
+                        canonical_content: 0,
                         occurrences: 0,
                         reps: vec![],
                         canonical_rep: 0,
@@ -739,28 +749,32 @@ impl Store {
         };
         rec.occurrences += 1;
         if let Some(s) = speaker {
+            let full = rec.speakers.len() >= MAX_SPEAKERS;
             match rec.speakers.iter_mut().find(|(n, _)| n == s) {
                 Some((_, n)) => *n += 1,
-                None => rec.speakers.push((s.to_owned(), 1)),
+                // Bounded: the record is rewritten on every occurrence.
+                None if !full => rec.speakers.push((s.to_owned(), 1)),
+                None => {}
             }
         }
         let content = p.content;
-        let new_variant = match rec.variants.iter_mut().find(|v| v.wording == wording) {
-            Some(v) => {
-                v.count += 1;
-                false
-            }
+        let (vkey, mut variant) = self.load_variant(cid, wording, pending)?;
+        let new_variant = variant.is_none();
+        match &mut variant {
+            Some(v) => v.count += 1,
             None => {
-                rec.variants.push(Variant {
+                rec.variants += 1;
+                variant = Some(Variant {
                     wording: wording.to_owned(),
                     count: 1,
                     content,
                 });
-                true
             }
-        };
-        if is_better_canonical((content, wording), &rec) {
+        }
+        pending.variants.insert(vkey, variant.expect("set above"));
+        if rec.occurrences == 1 || is_better_canonical((content, wording), &rec) {
             rec.canonical = wording.to_owned();
+            rec.canonical_content = content;
         }
         let exact = p.exact;
         let exact_posted = pending
@@ -868,6 +882,41 @@ impl Store {
         })
     }
 
+    /// Every distinct wording of a cluster.
+    pub fn variants(&self, cluster: ClusterId) -> Result<Vec<Variant>, StoreError> {
+        self.backend
+            .scan_prefix(&variant_prefix(cluster))
+            .map(|r| r.and_then(|(_, v)| decode("variant", &v)))
+            .collect()
+    }
+
+    /// The stored (or pending) record of one wording of a cluster, with its key.
+    fn load_variant(
+        &self,
+        cluster: ClusterId,
+        wording: &str,
+        pending: &Pending,
+    ) -> Result<(Vec<u8>, Option<Variant>), StoreError> {
+        for probe in 0..=u8::MAX {
+            let key = variant_key(cluster, wording, probe);
+            let found = match pending.variants.get(&key) {
+                Some(v) => Some(v.clone()),
+                None => self
+                    .backend
+                    .get(&key)?
+                    .map(|v| decode::<Variant>("variant", &v))
+                    .transpose()?,
+            };
+            match found {
+                Some(v) if v.wording != wording => continue,
+                other => return Ok((key, other)),
+            }
+        }
+        Err(StoreError::Corrupt(format!(
+            "cluster {cluster}: too many wordings share one hash"
+        )))
+    }
+
     pub(crate) fn backend(&self) -> &dyn Backend {
         self.backend.as_ref()
     }
@@ -877,13 +926,11 @@ impl Store {
 /// canonical one; last ties go to the smaller string, so the canonical wording does not depend
 /// on ingest order.
 fn is_better_canonical((content, wording): (u32, &str), rec: &ClusterRec) -> bool {
-    let current = rec
-        .variants
-        .iter()
-        .find(|v| v.wording == rec.canonical)
-        .map_or(0, |v| v.content);
     let key = |c: u32, w: &str| (c, w.chars().count());
-    let (a, b) = (key(content, wording), key(current, &rec.canonical));
+    let (a, b) = (
+        key(content, wording),
+        key(rec.canonical_content, &rec.canonical),
+    );
     a > b || (a == b && wording < rec.canonical.as_str())
 }
 

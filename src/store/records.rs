@@ -34,6 +34,8 @@ pub mod prefix {
     pub const TERM: u8 = b'W';
     /// `V term` → u32 number of clusters with the term: lookup vocabulary and weights.
     pub const VOCAB: u8 = b'V';
+    /// `Y cluster-id wording-hash` → [`super::Variant`]: one distinct wording of a cluster.
+    pub const VARIANT: u8 = b'Y';
     /// `X exact-hash cluster-id` → empty: clusters holding a wording with these folded words.
     pub const EXACT: u8 = b'X';
     /// `T term-id` → u32: the matcher's document frequency of a term (`matcher::TermStats`).
@@ -93,7 +95,11 @@ pub struct ClusterRec {
     pub lang: Option<String>,
     /// Named speakers with how many occurrences name each; the most named is the speaker.
     pub speakers: Vec<(String, u32)>,
-    pub variants: Vec<Variant>,
+    /// Number of distinct wordings; the wordings themselves are `Y` records, so that this
+    /// record stays small however popular the quote (it is rewritten on every occurrence).
+    pub variants: u32,
+    /// Content words of the canonical wording.
+    pub canonical_content: u32,
     pub occurrences: u32,
     /// The matcher's state for this cluster, as `matcher::Clusterer` keeps it: up to four
     /// representatives, which of them is canonical, and the folded speaker keys.
@@ -232,6 +238,26 @@ pub fn exact_prefix(hash: u64) -> Vec<u8> {
 pub fn exact_key(hash: u64, cluster: ClusterId) -> Vec<u8> {
     let mut k = exact_prefix(hash);
     k.extend_from_slice(&cluster.to_be_bytes());
+    k
+}
+
+pub fn variant_prefix(cluster: ClusterId) -> Vec<u8> {
+    let mut k = vec![prefix::VARIANT];
+    k.extend_from_slice(&cluster.to_be_bytes());
+    k
+}
+
+/// FNV-1a of the wording, stable across builds, plus a probe number for the (astronomically
+/// rare) collision of two wordings.
+pub fn variant_key(cluster: ClusterId, wording: &str, probe: u8) -> Vec<u8> {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in wording.as_bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    let mut k = variant_prefix(cluster);
+    k.extend_from_slice(&h.to_be_bytes());
+    k.push(probe);
     k
 }
 

@@ -1,0 +1,78 @@
+//! `quotetrace cluster`: group quote variants, one cluster per statement.
+
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter};
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+
+use crate::matcher::cluster_jsonl;
+
+/// Cluster quotes into statements: reads `{"id","text","lang"?,"speaker"?}` JSON lines and
+/// writes one `{"id","cluster"}` line per quote, in input order.
+///
+/// Two quotes share a cluster when they are one statement in different wordings: exact after
+/// folding, a fragment of the other, a lightly edited excerpt, or a rewording sharing most of its
+/// rare words. Quotes by two different named speakers are never merged. Malformed lines are
+/// reported with their line number and skipped.
+#[derive(Debug, Clone, Args)]
+pub struct ClusterArgs {
+    /// JSON Lines input; stdin when absent or `-`.
+    #[arg(value_name = "INPUT.jsonl")]
+    pub input: Option<PathBuf>,
+    /// Print nothing on stderr but errors (no closing summary).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Runs `quotetrace cluster`: exit code 0 when quotes were clustered, 1 when the input held
+/// none, 2 (through the error) when it could not be read.
+pub fn run(args: &ClusterArgs) -> anyhow::Result<i32> {
+    let stdout = BufWriter::new(io::stdout().lock());
+    let summary = match args.input.as_deref() {
+        None => cluster_jsonl(io::stdin().lock(), stdout)?,
+        Some(p) if p.as_os_str() == "-" => cluster_jsonl(io::stdin().lock(), stdout)?,
+        Some(p) => {
+            let f = File::open(p).with_context(|| format!("opening {}", p.display()))?;
+            cluster_jsonl(BufReader::new(f), stdout)
+                .with_context(|| format!("clustering {}", p.display()))?
+        }
+    };
+    for s in &summary.skipped {
+        eprintln!("quotetrace cluster: line {}: skipped: {}", s.line, s.error);
+    }
+    if !args.quiet {
+        eprintln!(
+            "quotetrace cluster: {} quotes in {} clusters, {} lines skipped",
+            summary.items,
+            summary.clusters,
+            summary.skipped.len()
+        );
+    }
+    Ok(if summary.items == 0 { 1 } else { 0 })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::matcher::cluster_jsonl;
+
+    #[test]
+    fn malformed_line_is_skipped_with_its_number() {
+        let input = "{\"id\":\"a\",\"text\":\"There was no need to murder him.\"}\nnot json\n{\"id\":2,\"text\":\"there was no need to murder him\"}\n";
+        let mut out = Vec::new();
+        let s = cluster_jsonl(input.as_bytes(), &mut out).unwrap();
+        assert_eq!(s.items, 2);
+        assert_eq!(s.clusters, 1);
+        assert_eq!(s.skipped.len(), 1);
+        assert_eq!(s.skipped[0].line, 2);
+        let out = String::from_utf8(out).unwrap();
+        let lines: Vec<serde_json::Value> = out
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines[0]["id"], "a");
+        assert_eq!(lines[1]["id"], 2);
+        assert_eq!(lines[0]["cluster"], lines[1]["cluster"]);
+    }
+}

@@ -1,0 +1,116 @@
+//! Issue 3, bar 1: clustering every quote extracted from the five seed articles gives the
+//! expected statements, and merges nothing else.
+
+use std::collections::HashMap;
+
+use quotetrace::matcher::{cluster_prepared, prepare};
+use quotetrace::parse;
+
+const SEEDS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/seeds");
+
+struct Q {
+    text: String,
+    cluster: u64,
+}
+
+fn seed_quotes() -> Option<Vec<Q>> {
+    let mut files: Vec<_> = std::fs::read_dir(SEEDS)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    let mut texts = Vec::new();
+    let mut prepared = Vec::new();
+    for f in files {
+        let body = std::fs::read_to_string(&f).unwrap();
+        for q in parse::extract(&body) {
+            let speaker = q.speaker.as_ref().map(|s| s.name.as_str());
+            prepared.push(prepare(&q.quote.text, None, speaker));
+            texts.push(q.quote.text.clone());
+        }
+    }
+    let ids = cluster_prepared(prepared);
+    Some(
+        texts
+            .into_iter()
+            .zip(ids)
+            .map(|(text, cluster)| Q { text, cluster })
+            .collect(),
+    )
+}
+
+/// Cluster of the quote whose text contains `needle`; all such quotes must agree.
+fn cluster_of(qs: &[Q], needle: &str) -> u64 {
+    let hits: Vec<&Q> = qs.iter().filter(|q| q.text.contains(needle)).collect();
+    assert!(!hits.is_empty(), "no extracted quote contains {needle:?}");
+    for q in &hits {
+        assert_eq!(
+            q.cluster, hits[0].cluster,
+            "copies of {needle:?} split: {:?}",
+            q.text
+        );
+    }
+    hits[0].cluster
+}
+
+#[test]
+fn seed_statements_cluster_as_in_issue_3() {
+    let Some(qs) = seed_quotes() else {
+        eprintln!("seeds not found at {SEEDS}; skipped");
+        return;
+    };
+    let groups: &[&[&str]] = &[
+        &[
+            "all levels of the public security force’s intelligence services",
+            "I have instructed all levels of the public security apparatus",
+            "communications and other agreements with U.S. security agencies",
+            "All levels of law enforcement intelligence are ordered",
+            "an order has been given at all levels",
+        ],
+        &[
+            "the fight against drugs must be subordinated",
+            "The fight against drugs must be subordinated",
+            "The fight against drug trafficking must be carried out",
+        ],
+        &["as long as the missile attacks on boats continue"],
+        &["He may have been carrying fish"],
+        &["President Trump is taking strong action"],
+        &["has allowed drug cartels to flourish"],
+        &["disobey the orders of Trump"],
+        &["obey the orders of humanity"],
+        &["narcoterrorists"],
+    ];
+    let mut expected: HashMap<u64, usize> = HashMap::new();
+    for (g, needles) in groups.iter().enumerate() {
+        let c = cluster_of(&qs, needles[0]);
+        for n in &needles[1..] {
+            assert_eq!(cluster_of(&qs, n), c, "{n:?} not with {:?}", needles[0]);
+        }
+        if let Some(other) = expected.insert(c, g) {
+            panic!("groups {:?} and {:?} merged", groups[other][0], needles[0]);
+        }
+    }
+    // Nothing else merged: every cluster of two or more quotes is one of the expected groups,
+    // unless all its members are the same folded words.
+    let mut members: HashMap<u64, Vec<&str>> = HashMap::new();
+    for q in &qs {
+        members.entry(q.cluster).or_default().push(&q.text);
+    }
+    for (c, m) in &members {
+        if m.len() > 1 && !expected.contains_key(c) {
+            let folded: Vec<String> = m.iter().map(|t| quotetrace::normalize::fold(t)).collect();
+            let first: Vec<&str> = folded[0]
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .collect();
+            for f in &folded {
+                let words: Vec<&str> = f
+                    .split(|c: char| !c.is_alphanumeric())
+                    .filter(|w| !w.is_empty())
+                    .collect();
+                assert_eq!(words, first, "unexpected merge: {m:?}");
+            }
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! Property tests of the extraction stage: no input makes it panic, and every offset it reports
+//! is a char-boundary range of the body that slices to the reported text.
+
+use proptest::prelude::*;
+use quotetrace::article::Article;
+use quotetrace::parse::{self, Quote};
+
+/// Asserts that `start..end` is a valid range of `body` that slices to `text`.
+fn check_range(body: &str, start: usize, end: usize, text: &str, what: &str) {
+    assert!(start <= end, "{what}: start {start} > end {end}");
+    assert!(end <= body.len(), "{what}: end {end} > len {}", body.len());
+    assert!(
+        body.is_char_boundary(start),
+        "{what}: start {start} splits a char"
+    );
+    assert!(
+        body.is_char_boundary(end),
+        "{what}: end {end} splits a char"
+    );
+    assert_eq!(&body[start..end], text, "{what}: {start}..{end}");
+}
+
+fn check_offsets(body: &str, quotes: &[Quote]) {
+    for (i, q) in quotes.iter().enumerate() {
+        let s = &q.quote;
+        check_range(body, s.start, s.end, &s.text, "quote");
+        if let Some(sp) = &q.speaker {
+            let m = &sp.mention;
+            check_range(body, m.start, m.end, &m.text, "speaker.mention");
+        }
+        if let Some(c) = &q.cue {
+            check_range(body, c.start, c.end, &c.text, "cue");
+        }
+        if let Some(c) = &q.channel {
+            check_range(body, c.start, c.end, &c.text, "channel");
+        }
+        for c in &q.credits {
+            check_range(body, c.start, c.end, &c.phrase, "credit");
+        }
+        if let Some(p) = q.parent {
+            assert!(p < quotes.len() && p != i, "parent {p} of quote {i}");
+        }
+    }
+}
+
+/// Pieces of news text, weighted towards what the grammar reacts to: quote marks of every
+/// kind, apostrophes inside words, paragraph breaks, cue verbs, pronouns, names, outlets.
+fn piece() -> impl Strategy<Value = String> {
+    let marks = prop::sample::select(vec![
+        "“", "”", "‘", "’", "«", "»", "„", "‚", "‹", "›", "\"", "'", "`", "«\u{a0}", "\u{a0}»",
+    ]);
+    let words = prop::sample::select(vec![
+        "said",
+        "says",
+        "wrote",
+        "told",
+        "added",
+        "according to",
+        "he",
+        "she",
+        "they",
+        "the president",
+        "Petro",
+        "Gustavo Petro",
+        "Treasury Secretary Scott Bessent",
+        "Nick Witney, a fellow at the European Council on Foreign Relations,",
+        "on X",
+        "in a statement",
+        "told reporters",
+        "as reported by Al Jazeera",
+        "(AP) —",
+        "BOGOTA (AP) — ",
+        "Reuters reported",
+        "citing",
+        "Associated Press",
+        "By Jane Doe, Associated Press",
+        "that",
+        "don’t",
+        "’90s",
+        "Petro’s",
+        "We will act",
+        "é",
+        "日本",
+        "🙂",
+    ]);
+    let seps = prop::sample::select(vec![
+        " ", ", ", ": ", ". ", "\n", "\n\n", "\r\n", "\t", "—", "…", "?", "!", "(", ")",
+    ]);
+    prop_oneof![
+        3 => marks.prop_map(str::to_string),
+        3 => words.prop_map(str::to_string),
+        3 => seps.prop_map(str::to_string),
+        1 => "[A-Za-z]{1,8}",
+        1 => any::<char>().prop_map(String::from),
+    ]
+}
+
+fn newsish() -> impl Strategy<Value = String> {
+    prop::collection::vec(piece(), 0..60).prop_map(|v| v.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 512,
+        // Shrinking a failure down is worth some time; a passing run stays well under 20 s.
+        max_shrink_iters: 2048,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn extract_on_any_string_keeps_offsets_in_the_body(s in any::<String>()) {
+        let quotes = parse::extract(&s);
+        check_offsets(&s, &quotes);
+    }
+
+    #[test]
+    fn extract_on_newsish_text_keeps_offsets_in_the_body(s in newsish()) {
+        let quotes = parse::extract(&s);
+        check_offsets(&s, &quotes);
+    }
+
+    #[test]
+    fn extract_is_deterministic(s in newsish()) {
+        prop_assert_eq!(parse::extract(&s), parse::extract(&s));
+    }
+
+    #[test]
+    fn article_from_text_never_panics(s in any::<String>()) {
+        let _ = Article::from_text("prop.txt", &s);
+    }
+
+    #[test]
+    fn article_from_text_with_header_keeps_a_suffix_as_body(
+        header in prop::collection::vec(
+            prop_oneof![
+                Just("outlet: AP".to_string()),
+                Just("published: 2025-11-12".to_string()),
+                Just("published: 2025-11-12T10:00:00Z".to_string()),
+                Just("published: soon".to_string()),
+                Just("title: \"A title\"".to_string()),
+                Just("# a comment".to_string()),
+                Just(String::new()),
+                "[a-z]{1,6}: [^\n]{0,10}",
+                "[^\n]{0,12}",
+            ],
+            0..5,
+        ),
+        close in any::<bool>(),
+        body in newsish(),
+    ) {
+        let mut text = String::from("---\n");
+        for h in &header {
+            text += h;
+            text.push('\n');
+        }
+        if close {
+            text += "---\n";
+        }
+        text += &body;
+        if let Ok(a) = Article::from_text("prop.txt", &text) {
+            // Offsets are into the body, so the body must be exactly what follows the header.
+            prop_assert!(text.ends_with(&a.body));
+            check_offsets(&a.body, &parse::extract(&a.body));
+        }
+    }
+}
