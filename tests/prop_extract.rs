@@ -95,8 +95,47 @@ fn piece() -> impl Strategy<Value = String> {
     ]
 }
 
+/// A quote with an attribution around it, in either word order, so that speaker, cue and
+/// channel offsets get exercised too, not only quote spans.
+fn attributed() -> impl Strategy<Value = String> {
+    let pair = prop::sample::select(vec![
+        ("“", "”"),
+        ("\"", "\""),
+        ("«", "»"),
+        ("„", "“"),
+        ("‘", "’"),
+    ]);
+    let speaker = prop::sample::select(vec![
+        "Petro",
+        "he",
+        "she",
+        "the president",
+        "Colombian President Gustavo Petro",
+        "Nick Witney, a fellow at the European Council on Foreign Relations,",
+    ]);
+    let cue = prop::sample::select(vec![
+        "said", "wrote", "told CNN", "declared", "added", "warned",
+    ]);
+    let tail = prop::sample::select(vec![
+        "",
+        " on X",
+        " in a statement",
+        ", as reported by Al Jazeera",
+    ]);
+    (pair, "[A-Za-zé’ ]{0,20}", speaker, cue, tail, any::<bool>()).prop_map(
+        |((open, close), words, speaker, cue, tail, after)| {
+            if after {
+                format!("{open}{words},{close} {speaker} {cue}{tail}.")
+            } else {
+                format!("{speaker} {cue}{tail}: {open}{words}.{close}")
+            }
+        },
+    )
+}
+
 fn newsish() -> impl Strategy<Value = String> {
-    prop::collection::vec(piece(), 0..60).prop_map(|v| v.concat())
+    prop::collection::vec(prop_oneof![4 => piece(), 1 => attributed()], 0..60)
+        .prop_map(|v| v.concat())
 }
 
 proptest! {

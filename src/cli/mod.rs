@@ -1,6 +1,7 @@
 //! The command line: one `clap` derive struct whose doc comments are the help text.
 
 mod chain;
+mod cluster;
 mod export;
 mod extract;
 mod ingest;
@@ -28,6 +29,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Extract(extract::ExtractArgs),
+    Cluster(cluster::ClusterArgs),
     Ingest(ingest::IngestArgs),
     Lookup(lookup::LookupArgs),
     Chain(chain::ChainArgs),
@@ -49,6 +51,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
     let db = cli.db.clone().unwrap_or_else(default_db);
     match &cli.command {
         Command::Extract(args) => extract::run(args),
+        Command::Cluster(args) => cluster::run(args),
         Command::Ingest(args) => ingest::run(args, &db),
         Command::Lookup(args) => lookup::run(args, &db),
         Command::Chain(args) => chain::run(args, &db),

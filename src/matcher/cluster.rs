@@ -6,8 +6,8 @@ use std::io::{BufRead, Write};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    index_keys, prepare, query_keys, same_statement_with, speakers_compatible, ClusterId,
-    MatchError, Prepared, TermStats, Thresholds,
+    index_keys, prepare, query_keys, same_statement_with, speakers_compatible, ClusterId, Link,
+    MatchError, Prepared, Stage, TermStats, Thresholds,
 };
 
 /// Representatives kept per cluster: the canonical (most content words) plus earlier members.
@@ -175,15 +175,19 @@ impl Clusterer {
             }
             let mut hits = 0;
             let mut sum = 0.0;
-            let mut canon = false;
+            let mut excerpt = false;
             for (i, r) in cl.reps.iter().enumerate() {
                 if let Some(m) = same_statement_with(p, r, &self.stats, &self.thresholds) {
                     hits += 1;
                     sum += m.score;
-                    canon |= i == cl.canonical;
+                    excerpt |= i == cl.canonical && m.stage != Stage::Overlap;
                 }
             }
-            if !(canon || 2 * hits > cl.reps.len()) {
+            let linked = match self.thresholds.link {
+                Link::Complete => hits == cl.reps.len(),
+                Link::Majority => 2 * hits > cl.reps.len(),
+            };
+            if !(excerpt || linked) {
                 continue;
             }
             let score = sum / cl.reps.len() as f32;

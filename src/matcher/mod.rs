@@ -41,7 +41,7 @@ pub use cluster::{
     cluster_jsonl, cluster_prepared, cluster_prepared_with, ClusterSummary, Clusterer, SkippedLine,
 };
 pub use similarity::{
-    features, same_statement, same_statement_with, speakers_compatible, Features, Thresholds,
+    features, same_statement, same_statement_with, speakers_compatible, Features, Link, Thresholds,
 };
 
 use std::collections::HashMap;

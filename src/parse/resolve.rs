@@ -219,7 +219,7 @@ impl Resolver {
                 if let Some((a, b)) = run.take() {
                     toks.clear();
                     super::token::tokenize(body, a, b, &mut toks);
-                    this.observe_names(&toks, &[(0, toks.len())]);
+                    this.observe_run(&toks);
                 }
             };
             for w in line.split_ascii_whitespace() {
@@ -253,6 +253,14 @@ impl Resolver {
             if words >= 3 && caps * 4 >= words * 3 {
                 continue; // a headline in title case names nobody reliably
             }
+            self.observe_run(&toks[lo..hi]);
+        }
+    }
+
+    /// Records the person-like capitalized runs of one sentence (or part of one).
+    fn observe_run(&mut self, toks: &[Tok]) {
+        let (lo, hi) = (0, toks.len());
+        {
             let mut i = lo;
             while i < hi {
                 if !toks[i].is_cap() {
