@@ -3,7 +3,8 @@
 #
 # Input: quotes extracted from ../shared/corpus/allsides.jsonl.gz by `quotetrace extract`
 # (falling back to the quoted spans of its `content_original` when extract is unavailable),
-# topped up with quote-bearing sentences of the corpus when fewer than 1M distinct quotes exist.
+# topped up with quote-bearing sentences of the corpus (then any sentence) when fewer than 1M
+# distinct quotes exist.
 # Everything generated lives under $WORK (default /tmp/qt_bench) and is never committed.
 #
 # usage: scripts/bench_cluster.sh [SIZES...]      (default: 10000 100000 1000000)
@@ -56,7 +57,7 @@ with open(out, "w", encoding="utf-8") as fo:
         sp = r.get("speaker") or {}
         emit(q.get("text", "") if isinstance(q, dict) else str(q), sp.get("name") if isinstance(sp, dict) else None)
     quoted = re.compile(r"[“\"]([^”\"]{3,600})[”\"]")
-    sentences = re.compile(r"[^.!?]*[“\"][^.!?]*[.!?]")
+    split = re.compile(r"(?<=[.!?])\s+")
     with gzip.open(corpus, "rt", encoding="utf-8") as fh:
         articles = [json.loads(l).get("content_original") or "" for l in fh]
     for body in articles:           # quoted spans first, then whole quote-bearing sentences
@@ -65,8 +66,16 @@ with open(out, "w", encoding="utf-8") as fo:
     for body in articles:
         if n >= 1_000_000:
             break
-        for m in sentences.finditer(body):
-            emit(m.group(0), None)
+        for sent in split.split(body):
+            if "“" in sent or '"' in sent:
+                emit(sent, None)
+                if n >= 1_000_000:
+                    break
+    for body in articles:           # any sentence, only if still short of 1M
+        if n >= 1_000_000:
+            break
+        for sent in split.split(body):
+            emit(sent, None)
             if n >= 1_000_000:
                 break
 print(f"{n} distinct quotes", file=sys.stderr)

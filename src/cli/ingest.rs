@@ -10,8 +10,9 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::article::{read_inputs, Article, ReadOptions};
+use crate::matcher::Prepared;
 use crate::parse::{self, Quote};
-use crate::store::Store;
+use crate::store::{prepare_quotes, Store};
 
 /// Add articles to the provenance store: every quote, its speaker, and whom it credits.
 #[derive(Debug, Clone, Args)]
@@ -53,7 +54,7 @@ pub struct Summary {
 }
 
 enum Item {
-    Article(Box<Article>, Vec<Quote>),
+    Article(Box<Article>, Vec<Quote>, Vec<Option<Prepared>>),
     Skipped(String),
 }
 
@@ -83,7 +84,11 @@ pub fn run(args: &IngestArgs, db: &Path) -> anyhow::Result<i32> {
                     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                         parse::extract(body)
                     })) {
-                        Ok(quotes) => Item::Article(Box::new(a), quotes),
+                        Ok(quotes) => {
+                            // Preparing for the matcher here keeps it off the store's thread.
+                            let prepared = prepare_quotes(&a, &quotes);
+                            Item::Article(Box::new(a), quotes, prepared)
+                        }
                         Err(_) => Item::Skipped(format!(
                             "{}: quote extraction failed on this article (a bug; please report it)",
                             a.id
@@ -120,9 +125,9 @@ pub fn run(args: &IngestArgs, db: &Path) -> anyhow::Result<i32> {
                 bar.suspend(|| eprintln!("quotetrace: skipped {reason}"));
                 summary.skipped.push(reason);
             }
-            Item::Article(a, quotes) => {
+            Item::Article(a, quotes, prepared) => {
                 summary.articles += 1;
-                match store.ingest_article(&a, &quotes) {
+                match store.ingest_prepared(&a, &quotes, prepared) {
                     Ok(r) if r.already_present => summary.already_present += 1,
                     Ok(r) => {
                         summary.new_articles += 1;
@@ -140,7 +145,7 @@ pub fn run(args: &IngestArgs, db: &Path) -> anyhow::Result<i32> {
         if uncommitted.len() >= args.commit_every.max(1)
             || (!uncommitted.is_empty() && last_commit.elapsed() > Duration::from_secs(2))
         {
-            commit(&store, &mut uncommitted, log.as_mut())?;
+            commit(&mut store, &mut uncommitted, log.as_mut())?;
             last_commit = Instant::now();
         }
         bar.set_message(format!(
@@ -152,7 +157,9 @@ pub fn run(args: &IngestArgs, db: &Path) -> anyhow::Result<i32> {
         ));
     }
     let reader_failed = reader.join().is_err();
-    commit(&store, &mut uncommitted, log.as_mut())?;
+    if failure.is_none() {
+        commit(&mut store, &mut uncommitted, log.as_mut())?;
+    }
     bar.finish_and_clear();
     summary.seconds = started.elapsed().as_secs_f64();
     if reader_failed && failure.is_none() {
@@ -160,8 +167,9 @@ pub fn run(args: &IngestArgs, db: &Path) -> anyhow::Result<i32> {
     }
     if let Some(e) = failure {
         eprintln!(
-            "quotetrace: stopped after {} articles (all of them are stored)",
-            summary.articles.saturating_sub(1)
+            "quotetrace: stopped; the {} articles read since the last commit were not stored \
+             (run the same ingest again: stored articles are skipped)",
+            uncommitted.len()
         );
         return Err(e);
     }
@@ -182,11 +190,11 @@ pub fn run(args: &IngestArgs, db: &Path) -> anyhow::Result<i32> {
 
 /// Flushes, then reports the covered articles as done.
 fn commit(
-    store: &Store,
+    store: &mut Store,
     done: &mut Vec<String>,
     log: Option<&mut std::fs::File>,
 ) -> anyhow::Result<()> {
-    store.flush().context("flushing the store")?;
+    store.commit().context("committing to the store")?;
     if let Some(f) = log {
         let mut text = String::new();
         for id in done.iter() {

@@ -5,6 +5,7 @@ use std::io::{BufRead, Write};
 
 use serde::{Deserialize, Serialize};
 
+use super::lookup::{fragment_coverage, fragment_terms, Vocabulary};
 use super::{
     index_keys, prepare, query_keys, same_statement_with, speakers_compatible, ClusterId, Link,
     MatchError, Prepared, Stage, TermStats, Thresholds,
@@ -59,6 +60,8 @@ pub struct Clusterer {
     clusters: Vec<Cluster>,
     postings: HashMap<u64, Vec<u32>>,
     exact: HashMap<u64, Vec<u32>>,
+    /// Words of the representatives, kept only when fragment look-up was asked for.
+    vocab: Option<Vocabulary>,
 }
 
 impl Clusterer {
@@ -80,6 +83,63 @@ impl Clusterer {
     pub fn with_thresholds(mut self, thresholds: Thresholds) -> Self {
         self.thresholds = thresholds;
         self
+    }
+
+    /// Keeps a [`Vocabulary`] of the representatives' words so [`Clusterer::lookup`] can
+    /// forgive typos and truncation (costs one more tokenization per representative).
+    pub fn with_lookup(mut self) -> Self {
+        self.vocab = Some(Vocabulary::default());
+        self
+    }
+
+    /// Clusters whose representatives contain at least 60% of the fragment's content words,
+    /// allowing for case, punctuation, small typos and a cut-off last word; best first, with the
+    /// covered share. Without [`Clusterer::with_lookup`] the vocabulary is rebuilt per call.
+    pub fn lookup(&self, fragment: &str, limit: usize) -> Vec<(ClusterId, f32)> {
+        let built;
+        let vocab = match &self.vocab {
+            Some(v) => v,
+            None => {
+                let mut v = Vocabulary::default();
+                for r in self.clusters.iter().flat_map(|c| &c.reps) {
+                    v.add(&r.folded, Some(&r.lang));
+                }
+                built = v;
+                &built
+            }
+        };
+        let groups = fragment_terms(fragment, None, vocab);
+        let mut seen: Vec<u32> = groups
+            .iter()
+            .flatten()
+            .filter_map(|k| self.postings.get(k))
+            .flat_map(|list| {
+                list[list.len().saturating_sub(POSTING_CAP)..]
+                    .iter()
+                    .copied()
+            })
+            .collect();
+        seen.sort_unstable();
+        seen.dedup();
+        let mut found: Vec<(ClusterId, f32)> = seen
+            .into_iter()
+            .filter_map(|c| {
+                let cl = &self.clusters[c as usize];
+                let cover = cl
+                    .reps
+                    .iter()
+                    .map(|r| fragment_coverage(&groups, r))
+                    .fold(0.0, f32::max);
+                (cover >= 0.6).then_some((ClusterId::from(c), cover))
+            })
+            .collect();
+        found.sort_by(|a, b| {
+            b.1.total_cmp(&a.1)
+                .then(self.size(b.0).cmp(&self.size(a.0)))
+                .then(a.0.cmp(&b.0))
+        });
+        found.truncate(limit);
+        found
     }
 
     /// Number of clusters.
@@ -237,6 +297,9 @@ impl Clusterer {
             .filter(|(i, _)| *i != slot)
             .flat_map(|(_, r)| index_keys(r))
             .collect();
+        if let Some(v) = &mut self.vocab {
+            v.add(&cl.reps[slot].folded, Some(&cl.reps[slot].lang));
+        }
         for k in index_keys(&cl.reps[slot]) {
             if !known.contains(&k) {
                 self.postings.entry(k).or_default().push(c as u32);
@@ -359,4 +422,110 @@ pub fn cluster_jsonl<R: BufRead, W: Write>(
     distinct.dedup();
     summary.clusters = distinct.len();
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Issue 3's seed renderings, as quoted in the issue, plus the look-alikes that must stay apart.
+    const SEED_QUOTES: &[(&str, usize)] = &[
+        ("all levels of the public security force’s intelligence services", 0),
+        ("I have instructed all levels of the public security apparatus to suspend communication and intelligence sharing with U.S. security agencies.", 0),
+        ("communications and other agreements with U.S. security agencies", 0),
+        ("All levels of law enforcement intelligence are ordered to suspend communications and other dealings with U.S. security agencies,", 0),
+        ("an order has been given at all levels of the public security force’s intelligence services to suspend communications and other dealings with US security agencies,", 0),
+        ("the fight against drugs must be subordinated to the human rights of the Caribbean people.", 1),
+        ("The fight against drug trafficking must be carried out with full respect for the human rights of the Caribbean people", 1),
+        ("as long as the missile attacks on boats continue.", 2),
+        ("will remain in force as long as the missile attacks on boats continue.", 2),
+        ("has allowed drug cartels to flourish and refused to stop this activity,", 3),
+        ("President Trump is taking strong action to protect our nation and make clear that we will not tolerate the trafficking of drugs into our nation.", 4),
+        ("disobey the orders of Trump", 5),
+        ("obey the orders of humanity", 6),
+        ("narcoterrorists", 7),
+        ("separate and distinct", 8),
+        ("foreign terrorist groups", 9),
+    ];
+
+    fn partition(ids: &[ClusterId]) -> Vec<Vec<usize>> {
+        let mut groups: HashMap<ClusterId, Vec<usize>> = HashMap::new();
+        for (i, &c) in ids.iter().enumerate() {
+            groups.entry(c).or_default().push(i);
+        }
+        let mut out: Vec<Vec<usize>> = groups.into_values().collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn issue_quotes_form_the_expected_groups() {
+        let items = SEED_QUOTES
+            .iter()
+            .map(|(t, _)| prepare(t, Some("en"), Some("Petro")))
+            .collect();
+        let ids = cluster_prepared(items);
+        for (i, (ti, gi)) in SEED_QUOTES.iter().enumerate() {
+            for (j, (tj, gj)) in SEED_QUOTES.iter().enumerate() {
+                assert_eq!(ids[i] == ids[j], gi == gj, "{ti:?} vs {tj:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn incremental_clusterer_merges_copies_and_respects_speakers() {
+        let mut c = Clusterer::new();
+        let (a, _) = c.assign(prepare(
+            "He may have been carrying fish, or he may have been carrying cocaine",
+            None,
+            Some("Gustavo Petro"),
+        ));
+        let (b, new) = c.assign(prepare(
+            "“He may have been carrying fish, or he may have been carrying cocaine”",
+            None,
+            Some("Petro"),
+        ));
+        assert!(!new && a == b);
+        let (d, new) = c.assign(prepare(
+            "He may have been carrying fish, or he may have been carrying cocaine",
+            None,
+            Some("Scott Bessent"),
+        ));
+        assert!(new && d != a);
+        assert_eq!(c.len(), 2);
+    }
+
+    #[test]
+    fn lookup_finds_a_cluster_from_a_sloppy_fragment() {
+        let mut c = Clusterer::new().with_lookup();
+        for (t, _) in SEED_QUOTES {
+            c.assign(prepare(t, Some("en"), None));
+        }
+        let want = c.assign(prepare(SEED_QUOTES[4].0, Some("en"), None)).0;
+        let hits = c.lookup(
+            "Suspend comunications and other dealings with US securty agen",
+            3,
+        );
+        assert_eq!(hits.first().map(|h| h.0), Some(want));
+        assert!(c.lookup("completely unrelated words here", 3).is_empty());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 32, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Batch clustering puts the same quotes together whatever the input order.
+        #[test]
+        fn batch_partition_is_order_independent(perm in Just((0..SEED_QUOTES.len()).collect::<Vec<_>>()).prop_shuffle()) {
+            let items: Vec<Prepared> = SEED_QUOTES.iter().map(|(t, _)| prepare(t, Some("en"), None)).collect();
+            let base = partition(&cluster_prepared(items.clone()));
+            let shuffled: Vec<Prepared> = perm.iter().map(|&i| items[i].clone()).collect();
+            let ids = cluster_prepared(shuffled);
+            let mut back = vec![0; ids.len()];
+            for (k, &i) in perm.iter().enumerate() {
+                back[i] = ids[k];
+            }
+            prop_assert_eq!(partition(&back), base);
+        }
+    }
 }

@@ -35,11 +35,13 @@
 //! ```
 
 mod cluster;
+mod lookup;
 mod similarity;
 
 pub use cluster::{
     cluster_jsonl, cluster_prepared, cluster_prepared_with, ClusterSummary, Clusterer, SkippedLine,
 };
+pub use lookup::{fragment_coverage, fragment_terms, Vocabulary};
 pub use similarity::{
     features, same_statement, same_statement_with, speakers_compatible, Features, Link, Thresholds,
 };
@@ -58,9 +60,9 @@ pub const MIN_FRAGMENT_CONTENT: u32 = 3;
 /// Share of the shorter quote's weight a local alignment must cover.
 pub const ALIGN_THRESHOLD: f32 = 0.80;
 /// Weighted Dice coefficient above which two quotes are rewordings of one statement.
-pub const OVERLAP_THRESHOLD: f32 = 0.45;
+pub const OVERLAP_THRESHOLD: f32 = 0.375;
 /// Weight factor of function words relative to content words with the same document frequency.
-pub const STOP_WEIGHT: f32 = 0.2;
+pub const STOP_WEIGHT: f32 = 1.0;
 
 /// Errors of the batch clustering entry points.
 #[derive(Debug, thiserror::Error)]

@@ -145,6 +145,29 @@ const PREPOSITIONS: &[&str] = &[
     "toward", "towards", "into", "than", "like", "as", "under", "over", "among", "through",
     "during", "without", "within", "upon", "across", "behind", "beside", "near",
 ];
+const CALENDAR: &[&str] = &[
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "today",
+    "yesterday",
+    "tonight",
+    "january",
+    "february",
+    "march",
+    "april",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
 const SUBORDINATORS: &[&str] = &[
     "when", "after", "as", "because", "while", "since", "and", "but", "though", "although",
     "before", "once", "until", "whereas",
@@ -153,6 +176,12 @@ const PARTICLES: &[&str] = &[
     "de", "del", "da", "dos", "das", "van", "von", "der", "den", "bin", "al", "el", "la", "le",
     "di", "du", "ibn", "ben", "abu", "of", "and", "&",
 ];
+
+fn is_pronoun_contraction(t: &Tok) -> bool {
+    t.text
+        .split_once(['’', '\''])
+        .is_some_and(|(p, _)| PRONOUNS.iter().any(|x| p.eq_ignore_ascii_case(x)))
+}
 
 pub(crate) fn is_cue(t: &Tok) -> Option<CueClass> {
     if !t.is_word() {
@@ -217,8 +246,39 @@ pub(crate) fn classify_np(toks: &[Tok]) -> Option<(usize, Np)> {
         a += 1;
     }
     let toks = &toks[a..];
-    if toks.is_empty() || toks.len() > 9 || toks.iter().any(|t| !t.is_word()) {
+    if toks.is_empty() || toks.len() > 9 {
         return None;
+    }
+    // "63 percent", "9/11 widow Terry Strada": a number may open the phrase.
+    if toks.iter().skip(1).any(|t| !t.is_word())
+        || !(toks[0].is_word() || toks[0].kind == Kind::Number)
+    {
+        return None;
+    }
+    if toks[0].kind == Kind::Number {
+        return match classify_np(&toks[1..]) {
+            Some((0, np)) => Some((a, np)),
+            None if toks.len() >= 2
+                && toks.len() <= 4
+                && toks[1..].iter().all(|t| t.is_lower_word()) =>
+            {
+                Some((a, Np::Role(toks[toks.len() - 1].lower())))
+            }
+            _ => None,
+        };
+    }
+    // "Mr. Morgan of the Sierra Club": the speaker is the phrase before its complement.
+    if let Some(p) = toks
+        .iter()
+        .position(|t| is_in(t, &["of", "for", "at", "from", "with"]))
+    {
+        if p >= 1 && p + 1 < toks.len() && toks[p + 1..].iter().any(|t| t.is_cap()) {
+            if let Some((skip, np)) = classify_np(&toks[..p]) {
+                if matches!(np, Np::Name { .. }) {
+                    return Some((a + skip, np));
+                }
+            }
+        }
     }
     if toks.len() == 1 && is_in(&toks[0], PRONOUNS) {
         return Some((a, Np::Pronoun(toks[0].lower())));
@@ -278,9 +338,23 @@ pub(crate) fn classify_np(toks: &[Tok]) -> Option<(usize, Np)> {
             .all(|t| t.is_cap() || is_in(t, PARTICLES))
     {
         let prefix = &toks[..name_start];
-        let prefix_ok = prefix.iter().all(|t| {
-            t.is_cap() || is_title(t) || is_role(t) || is_in(t, DETERMINERS) || t.is_possessive()
-        });
+        // Lower-case modifiers stand before names too ("IMF chief economist Maury Obstfeld",
+        // "panel Chairman Rep. Jason Chaffetz"), but never a verb or a preposition.
+        let prefix_ok = prefix.len() <= 6
+            && prefix.iter().all(|t| {
+                t.is_cap()
+                    || is_title(t)
+                    || is_role(t)
+                    || is_in(t, DETERMINERS)
+                    || t.is_possessive()
+                    || (t.is_lower_word()
+                        && !is_in(t, PREPOSITIONS)
+                        && !is_in(t, AUX)
+                        && !is_in(t, LEADING_NOISE)
+                        && is_cue(t).is_none()
+                        && !t.text.ends_with("ed")
+                        && !t.text.ends_with("ing"))
+            });
         if prefix_ok {
             if prefix.first().is_some_and(|t| t.is("the"))
                 && !prefix.iter().any(|t| is_title_or_role(&t))
@@ -368,6 +442,11 @@ fn np_mention(toks: &[Tok], from: usize, to: usize) -> Option<Mention> {
         let open = (from..to).rev().find(|&i| toks[i].is_punct('('))?;
         return np_mention(toks, from, open);
     }
+    // "the newspaper Friday said": a day or month after the phrase dates it, it names nobody.
+    let mut to = to;
+    while to > from + 1 && is_in(&toks[to - 1], CALENDAR) {
+        to -= 1;
+    }
     let (skip, np) = classify_np(&toks[from..to])?;
     let mut m = mention(&toks[from + skip..to], np);
     m.text = join(&toks[from + skip..to]);
@@ -401,7 +480,8 @@ fn skip_appositive_back(toks: &[Tok], lo: usize, i: usize) -> Option<usize> {
         p -= 1;
         if toks[p].is_punct(',') {
             let first = toks.get(p + 1)?;
-            let appositive = is_in(first, DETERMINERS)
+            let appositive = i - p <= 3
+                || is_in(first, DETERMINERS)
                 || first.kind == Kind::Number
                 || is_in(first, &["who", "which", "whose"])
                 || is_title(first)
@@ -500,6 +580,30 @@ fn clause_subject(toks: &[Tok], lo: usize, cue: usize) -> Option<Mention> {
     }
 }
 
+/// The speaker of a sentence of indirect speech: "NP cue …" at its start. Only say-cues
+/// directly after their subject count, so that narration is not taken for speech.
+pub(crate) fn indirect_speaker(
+    toks: &[Tok],
+    lo: usize,
+    hi: usize,
+    channels: &[(usize, usize)],
+) -> Option<Mention> {
+    let first_cue = (lo..hi.min(lo + 10)).find(|&c| {
+        is_cue(&toks[c]) == Some(CueClass::Say)
+            && toks[c].is_lower_word()
+            && !toks[c].lower().ends_with("ing")
+    })?;
+    let m = subject_before(toks, lo, first_cue, channels)?;
+    // The subject opens the sentence, or the clause after an introductory phrase.
+    let clause_start = (lo..first_cue)
+        .rev()
+        .find(|&i| toks[i].is_punct(','))
+        .map_or(lo, |comma| comma + 1);
+    let opens = m.start == toks[lo].start || m.start == toks[clause_start].start;
+    let vague = matches!(&m.np, Np::Pronoun(p) if p == "it" || p == "you");
+    (opens && !vague).then_some(m)
+}
+
 /// Runs post-attribution, then pre-attribution, for the quote token at `k` of the sentence
 /// `lo..hi` (follow-on is decided by the caller, who knows the earlier speakers).
 pub(crate) fn attribute(
@@ -574,6 +678,16 @@ fn post_attribution(toks: &[Tok], k: usize, hi: usize) -> Option<Found> {
     let mut c = j;
     while c < limit {
         let t = &toks[c];
+        // "(D-Wis.)" after a name: skip the whole group.
+        if t.is_punct('(') {
+            match (c..limit).find(|&i| toks[i].is_punct(')')) {
+                Some(close) => {
+                    c = close + 1;
+                    continue;
+                }
+                None => return None,
+            }
+        }
         if t.quote().is_some() || t.is_punct('.') || t.is_punct(';') || t.is_punct(':') {
             return None;
         }
@@ -638,8 +752,11 @@ fn pre_attribution(
         if t.is_cap() && c != lo {
             continue; // "Said" inside a name or title
         }
-        // Used as a noun: "the statement", "a report", "his post".
-        if c > lo && (is_in(&toks[c - 1], DETERMINERS) || toks[c - 1].is_possessive()) {
+        // Used as a noun: "the statement", "a report", "his post" (but "He’s claiming" is a verb).
+        if c > lo
+            && (is_in(&toks[c - 1], DETERMINERS)
+                || toks[c - 1].is_possessive() && !is_pronoun_contraction(&toks[c - 1]))
+        {
             continue;
         }
         let subject = subject_before(toks, lo, c, channels).or_else(|| {

@@ -35,6 +35,8 @@ pub(crate) struct Lexicon {
     pub credits: Vec<(String, String)>,
     /// Lower-cased canonical names and aliases, for exact look-ups.
     pub outlet_names: HashMap<String, usize>,
+    /// Given names and their usual gender (`'f'` or `'m'`).
+    pub first_names: HashMap<String, char>,
 }
 
 fn lines(data: &str) -> impl Iterator<Item = &str> {
@@ -112,7 +114,14 @@ static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| {
             }
         }
     }
+    let first_names = lines(include_str!("../../grammar/first_names.tsv"))
+        .filter_map(|l| {
+            let (name, g) = l.split_once('\t')?;
+            Some((name.trim().to_string(), g.trim().chars().next()?))
+        })
+        .collect();
     Lexicon {
+        first_names,
         outlet_names,
         cues,
         titles: set(include_str!("../../grammar/titles.txt")),

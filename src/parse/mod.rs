@@ -131,7 +131,16 @@ pub fn extract(body: &str) -> Vec<Quote> {
     raw.iter()
         .zip(found)
         .map(|(r, f)| {
-            let mut credits = f.credits;
+            // A dateline in the quote's own sentence is the article's credit, not a second one.
+            let mut credits: Vec<Credit> = f
+                .credits
+                .into_iter()
+                .filter(|c| {
+                    !article_credits
+                        .iter()
+                        .any(|a| a.start < c.end && c.start < a.end)
+                })
+                .collect();
             credits.extend(article_credits.iter().cloned());
             Quote {
                 quote: Span::of(body, r.start, r.end),
@@ -239,6 +248,19 @@ fn attribute_all(body: &str, raw: &[RawQuote]) -> Vec<Attributed> {
         let mut carries = false;
         for &(lo, hi) in &sents {
             resolver.observe_names(&toks[lo..hi], &[(0, hi - lo)]);
+            // Indirect speech ("Schiff said the administration may act.") names the speaker
+            // that the next unattributed quote continues.
+            if !toks[lo..hi].iter().any(|t| t.quote().is_some()) {
+                if let Some(m) = attribution::indirect_speaker(&toks, lo, hi, &channels) {
+                    let name = resolver.resolve(&m.np, &m.text, m.start);
+                    block_speaker = Some(Speaker {
+                        name,
+                        mention: Span::of(body, m.start, m.end),
+                    });
+                    carries = true;
+                }
+                continue;
+            }
             for k in lo..hi {
                 let Some(q) = toks[k].quote() else { continue };
                 let found: Found = attribution::attribute(&toks, lo, hi, k, &channels);
@@ -427,7 +449,10 @@ fn channel_matches(body: &str, toks: &[Tok]) -> Vec<(usize, usize)> {
             }
             let (a, b) = (from + m.start(), from + m.end());
             let ta = toks.iter().position(|t| t.start == a);
-            let tb = toks.iter().position(|t| t.end == b);
+            // "on X." ends on the token "X." (read as an initial): its period is not part of it.
+            let tb = toks
+                .iter()
+                .position(|t| t.end == b || t.end == b + 1 && t.start < b && t.text.ends_with('.'));
             if let (Some(ta), Some(tb)) = (ta, tb) {
                 out.push((ta, tb + 1));
             }

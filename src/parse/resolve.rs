@@ -157,6 +157,21 @@ fn is_org(name: &str) -> bool {
         || super::lexicon::resolve_outlet(name).is_some()
 }
 
+/// 'f', 'm', or None when neither the given name nor a title tells.
+fn gender_of(name: &str, titles: &[String]) -> Option<char> {
+    for t in titles {
+        match t.as_str() {
+            "mrs" | "ms" | "miss" | "congresswoman" | "spokeswoman" | "chairwoman" | "queen"
+            | "princess" | "lady" | "dame" | "sister" => return Some('f'),
+            "mr" | "congressman" | "spokesman" | "chairman" | "king" | "prince" | "lord"
+            | "sir" | "father" => return Some('m'),
+            _ => {}
+        }
+    }
+    let first = name.split_whitespace().next()?.to_lowercase();
+    super::lexicon::lexicon().first_names.get(&first).copied()
+}
+
 fn last_word(name: &str) -> &str {
     name.split_whitespace()
         .rev()
@@ -338,10 +353,20 @@ impl Resolver {
                 // A speaker of the last few paragraphs is the likeliest antecedent; failing
                 // that, the most recent person named.
                 let person = matches!(p.as_str(), "he" | "she" | "i" | "you");
+                let wanted = match p.as_str() {
+                    "he" => Some('m'),
+                    "she" => Some('f'),
+                    _ => None,
+                };
+                let fits = |e: &Entity| {
+                    (e.person || !person)
+                        && wanted
+                            .is_none_or(|w| gender_of(&e.name, &e.titles).is_none_or(|g| g == w))
+                };
                 let near = |e: &Entity| at.saturating_sub(e.seen) < 2000;
                 let found = self
-                    .most_recent(|e| e.speaker && near(e) && (e.person || !person))
-                    .or_else(|| self.most_recent(|e| e.person || !person));
+                    .most_recent(|e| e.speaker && near(e) && fits(e))
+                    .or_else(|| self.most_recent(fits));
                 match found {
                     Some(e) => {
                         let name = e.name.clone();

@@ -24,6 +24,8 @@ fn both_word_orders_and_preceding_clauses() {
     assert_eq!(speaker_of(&q, "Enough"), Some("Petro"));
     assert_eq!(speaker_of(&q, "over"), Some("Petro"));
     assert_eq!(q[4].channel.as_ref().unwrap().text, "In a post on X");
+    let q = extract("“We will act,” Petro wrote on X.");
+    assert_eq!(q[0].channel.as_ref().unwrap().text, "on X");
 }
 
 #[test]
@@ -86,4 +88,11 @@ fn coordinated_cue_takes_the_clause_subject() {
     let q = extract(body);
     assert_eq!(q[0].speaker.as_ref().unwrap().mention.text, "Petro");
     assert_eq!(q[1].speaker.as_ref().unwrap().mention.text, "Petro");
+}
+
+#[test]
+fn dateline_credit_is_counted_once() {
+    let q = extract("BOGOTA (AP) — “We will act,” Petro said.\n");
+    assert_eq!(q[0].credits.len(), 1, "{:?}", q[0].credits);
+    assert_eq!(q[0].credits[0].scope, CreditScope::Article);
 }

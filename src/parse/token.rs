@@ -87,11 +87,11 @@ fn word(i: &str) -> IResult<&str, &str> {
         )),
     ))
     .parse(i)?;
-    if rest.starts_with('.') {
+    if let Some(after) = rest.strip_prefix('.') {
         let bare = w.to_ascii_lowercase();
         let single_initial = w.chars().count() == 1 && w.chars().all(char::is_uppercase);
         if w.contains('.') || single_initial || ABBREVIATIONS.contains(&bare.as_str()) {
-            return Ok((&rest[1..], &i[..w.len() + 1]));
+            return Ok((after, &i[..w.len() + 1]));
         }
     }
     Ok((rest, w))

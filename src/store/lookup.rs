@@ -40,11 +40,23 @@ pub struct LookupHit {
 /// Folded words of a text: [`crate::normalize::fold`] (the form the store indexes), split at
 /// anything that is not a letter or digit.
 pub fn terms(text: &str) -> Vec<String> {
-    crate::normalize::fold(text)
+    terms_of_folded(&crate::normalize::fold(text))
+}
+
+/// [`terms`] of a text that is already folded.
+pub fn terms_of_folded(folded: &str) -> Vec<String> {
+    folded
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(str::to_owned)
         .collect()
+}
+
+/// Whether a word goes in the term index. Function words ("the", "have", "de") are left out:
+/// they would be the largest posting lists and never narrow a search; lookup still uses them
+/// to rank.
+pub fn indexed(term: &str, lang: &str) -> bool {
+    term.chars().count() >= 2 && !crate::normalize::is_stopword(term, lang)
 }
 
 /// Optimal string alignment distance, giving up past `max`.
@@ -129,6 +141,15 @@ impl Store {
         let last = words.len() - 1;
         let mut query = Vec::with_capacity(words.len());
         for (i, w) in words.iter().enumerate() {
+            if !indexed(w, "en") && !indexed(w, "es") {
+                // A function word: not in the index, weighed like the matcher weighs them.
+                query.push(QueryWord {
+                    word: w.clone(),
+                    weight: 0.2,
+                    expansions: Vec::new(),
+                });
+                continue;
+            }
             let expansions = self.expand(w, i == last)?;
             let df = expansions.iter().map(|e| e.2).max().unwrap_or(0).max(1) as f64;
             query.push(QueryWord {
@@ -145,25 +166,26 @@ impl Store {
         let mut found: HashMap<ClusterId, Vec<f64>> = HashMap::new();
         for &qi in &order {
             let q = &query[qi];
+            if q.expansions.is_empty() {
+                continue;
+            }
             let common = q.expansions.iter().all(|e| e.2 > COMMON_DF);
             if common && !found.is_empty() {
                 continue;
             }
             for (stored, quality, _) in &q.expansions {
-                for (taken, r) in self
-                    .backend()
-                    .scan_prefix(&records::term_prefix(stored))
-                    .enumerate()
-                {
-                    if common && taken >= COMMON_DF as usize {
+                let mut taken = 0usize;
+                for r in self.backend().scan_prefix(&records::term_prefix(stored)) {
+                    let (_, v) = r?;
+                    let list: Vec<ClusterId> = records::decode("posting list", &v)?;
+                    for cid in list {
+                        let slot = found.entry(cid).or_insert_with(|| vec![0.0; query.len()]);
+                        slot[qi] = slot[qi].max(*quality);
+                    }
+                    taken += 1;
+                    if common && taken << super::ingest::TERM_BUCKET_BITS >= COMMON_DF as usize {
                         break;
                     }
-                    let (key, _) = r?;
-                    let Some(cid) = records::trailing_cluster(&key) else {
-                        continue;
-                    };
-                    let slot = found.entry(cid).or_insert_with(|| vec![0.0; query.len()]);
-                    slot[qi] = slot[qi].max(*quality);
                 }
             }
         }

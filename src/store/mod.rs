@@ -41,10 +41,10 @@
 //! | `Y` cluster-id wording-hash(8) probe(1) | [`Variant`] | every distinct wording of a cluster, with its count |
 //! | `Q` cluster-id article-id start(4) | [`OccurrenceRec`] | occurrence: wording, span, kind, speaker, cue, channel, credits |
 //! | `E` from 0 to 0 article-id start index(2) | [`CreditEdgeRec`] | one edge per explicit credit |
-//! | `K` matcher-key(8) cluster-id | empty | candidate index for clustering (`matcher::index_keys`) |
-//! | `W` term 0 cluster-id | empty | lookup index: folded word → clusters using it |
+//! | `K` matcher-key(8) | postcard `Vec<u64>` | the matcher's candidate index: newest 256 clusters per key (`matcher::index_keys`) |
+//! | `X` exact-hash(8) | postcard `Vec<u64>` | clusters holding a wording with these folded words |
+//! | `W` term 0 bucket(8) | postcard `Vec<u64>` | lookup index: folded word → clusters using it, in buckets of 4096 cluster ids |
 //! | `V` term | u32 BE | lookup vocabulary: number of clusters using the word |
-//! | `X` exact-hash(8) cluster-id | empty | clusters holding a wording with these folded words |
 //! | `T` term-id(8) | u32 BE | matcher term statistics (document frequency); `M stats_docs` holds N |
 //!
 //! Provenance (first carrier, credits, chains) is not stored: it is derived from occurrences
@@ -53,15 +53,18 @@
 //!
 //! # Writes
 //!
-//! Every record of one article goes in one atomic batch, so after a crash an article is either
-//! whole or absent. [`Store::ingest_article`] applies the batch; [`Store::flush`] makes it durable.
-//! A caller reports articles as done only after a flush (the CLI flushes per group of articles:
-//! group commit, because one fsync per article would cost more than all the other work).
-//! Re-ingesting an article (same outlet and body) changes nothing.
+//! [`Store::ingest_article`] stages an article; [`Store::commit`] writes every staged article in
+//! one atomic batch and flushes it. So after a crash each article is either whole or absent, and
+//! a caller reports articles as done only after the commit returns. Committing a group of
+//! articles at once (the CLI's `--commit-every`, 512 by default) is group commit: one fsync and
+//! one write of each touched index entry per group instead of per article, which is most of
+//! the cost on sled. Re-ingesting an article (same outlet and body) changes nothing.
 //!
 //! Only one process may open a store at a time; a second gets [`StoreError::Locked`].
 
 pub mod backend;
+mod ingest;
+pub use ingest::prepare_quotes;
 pub mod lookup;
 pub mod matching;
 pub mod records;
@@ -72,15 +75,14 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::article::Article;
-use crate::matcher::{self, Prepared, TermStats};
-use crate::parse::Quote;
+use crate::matcher::TermStats;
 
 pub use backend::{Backend, MemBackend, SledBackend, WriteBatch};
 pub use lookup::LookupHit;
 pub use records::*;
 
 /// Distinct speaker names counted per cluster.
-const MAX_SPEAKERS: usize = 32;
+pub(crate) const MAX_SPEAKERS: usize = 32;
 
 /// The schema this build reads and writes.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -156,6 +158,8 @@ pub struct Store {
     cluster_count: u64,
     /// The matcher's term statistics, loaded on first ingest.
     stats: Option<TermStats>,
+    /// Articles staged for the next commit.
+    pending: ingest::Pending,
 }
 
 /// The key an outlet is stored under, so that an article's `source_domain` and a credit's
@@ -206,7 +210,7 @@ pub fn outlet_key(raw: &str) -> String {
     alnum(name)
 }
 
-fn looks_like_domain(s: &str) -> bool {
+pub(crate) fn looks_like_domain(s: &str) -> bool {
     !s.contains(char::is_whitespace)
         && s.contains('.')
         && s.rsplit('.')
@@ -239,24 +243,11 @@ pub fn article_id(article: &Article) -> ArticleId {
     id
 }
 
-fn u64_value(bytes: &[u8]) -> Result<u64, StoreError> {
+pub(crate) fn u64_value(bytes: &[u8]) -> Result<u64, StoreError> {
     let arr: [u8; 8] = bytes
         .try_into()
         .map_err(|_| StoreError::Corrupt("bad counter".into()))?;
     Ok(u64::from_be_bytes(arr))
-}
-
-/// Writes of one article, and reads that must see them before they are applied.
-#[derive(Default)]
-struct Pending {
-    batch: WriteBatch,
-    clusters: HashMap<ClusterId, ClusterRec>,
-    new_keys: HashMap<u64, Vec<ClusterId>>,
-    exact_new: HashMap<u64, Vec<ClusterId>>,
-    terms: HashSet<(String, ClusterId)>,
-    vocab: HashMap<String, u32>,
-    stats_dirty: HashSet<u64>,
-    variants: HashMap<Vec<u8>, Variant>,
 }
 
 impl Store {
@@ -352,6 +343,7 @@ impl Store {
             next_cluster,
             cluster_count,
             stats: None,
+            pending: Default::default(),
         })
     }
 
@@ -359,9 +351,9 @@ impl Store {
         self.path.as_deref()
     }
 
-    /// Makes every ingested article durable. Report articles as done only after this returns.
-    pub fn flush(&self) -> Result<(), StoreError> {
-        self.backend.flush()
+    /// Commits every staged article (see [`Store::commit`]).
+    pub fn flush(&mut self) -> Result<(), StoreError> {
+        self.commit()
     }
 
     pub fn size_on_disk(&self) -> Result<Option<u64>, StoreError> {
@@ -487,389 +479,6 @@ impl Store {
         Ok(problems)
     }
 
-    /// Adds one article and its quotes as one atomic batch. Call [`Store::flush`] before
-    /// reporting it done. An article already present is left as it is.
-    pub fn ingest_article(
-        &mut self,
-        article: &Article,
-        quotes: &[Quote],
-    ) -> Result<IngestReport, StoreError> {
-        let id = article_id(article);
-        let mut report = IngestReport {
-            article: id,
-            ..IngestReport::default()
-        };
-        if self.has_article(&id)? {
-            report.already_present = true;
-            return Ok(report);
-        }
-        if self.stats.is_none() {
-            self.stats = Some(self.load_term_stats()?);
-        }
-        let mut pending = Pending::default();
-        let outlet = match &article.meta.outlet {
-            Some(raw) if !outlet_key(raw).is_empty() => {
-                Some(self.note_outlet(raw, article.meta.url.as_deref(), &mut pending)?)
-            }
-            _ => None,
-        };
-        let next_before = self.next_cluster;
-        let mut seen_starts = HashSet::new();
-        for q in quotes {
-            let wording = q.quote.text.trim();
-            if lookup::terms(wording).is_empty() || !seen_starts.insert(q.quote.start) {
-                continue;
-            }
-            let speaker = q.speaker.as_ref().map(|s| s.name.as_str());
-            let cluster =
-                self.assign(wording, article.meta.lang.as_deref(), speaker, &mut pending)?;
-            let start = q.quote.start as u32;
-            let credits: Vec<CreditRec> = q
-                .credits
-                .iter()
-                .map(|c| CreditRec {
-                    outlet: c.outlet.clone(),
-                    outlet_key: outlet_key(&c.outlet),
-                    phrase: c.phrase.clone(),
-                    start: c.start as u32,
-                    end: c.end as u32,
-                })
-                .collect();
-            for (i, c) in credits.iter().enumerate() {
-                let edge = CreditEdgeRec {
-                    from: outlet.clone(),
-                    to: c.outlet_key.clone(),
-                    cluster,
-                    article: id,
-                    phrase: c.phrase.clone(),
-                };
-                pending.batch.put(
-                    credit_edge_key(outlet.as_deref(), &c.outlet_key, &id, start, i as u16),
-                    encode(&edge),
-                );
-            }
-            let span = |s: &crate::parse::Span| SpanRec {
-                start: s.start as u32,
-                end: s.end as u32,
-                text: s.text.clone(),
-            };
-            let occ = OccurrenceRec {
-                cluster,
-                article: id,
-                quote: SpanRec {
-                    start,
-                    end: q.quote.end as u32,
-                    text: wording.to_owned(),
-                },
-                kind: kind_name(q.kind).to_owned(),
-                speaker: speaker.map(str::to_owned),
-                speaker_mention: q.speaker.as_ref().map(|s| span(&s.mention)),
-                cue: q.cue.as_ref().map(span),
-                channel: q.channel.as_ref().map(span),
-                credits,
-            };
-            pending
-                .batch
-                .put(occurrence_key(cluster, &id, start), encode(&occ));
-            report.quotes += 1;
-            report.clusters.push(cluster);
-        }
-        report.new_clusters = (self.next_cluster - next_before) as usize;
-        let rec = ArticleRec {
-            id,
-            source: article.id.clone(),
-            outlet,
-            url: article.meta.url.clone(),
-            published: article.meta.published.clone(),
-            title: article.meta.title.clone(),
-            lang: article.meta.lang.clone(),
-            occurrences: report.quotes as u32,
-        };
-        let Pending {
-            mut batch,
-            clusters,
-            vocab,
-            stats_dirty,
-            variants,
-            ..
-        } = pending;
-        for (k, v) in &variants {
-            batch.put(k.clone(), encode(v));
-        }
-        for (cid, c) in &clusters {
-            batch.put(cluster_key(*cid), encode(c));
-        }
-        if let Some(stats) = &self.stats {
-            for t in stats_dirty {
-                batch.put(term_stats_key(t), stats.df(t).to_be_bytes().to_vec());
-            }
-            batch.put(
-                META_STATS_DOCS.to_vec(),
-                stats.docs().to_be_bytes().to_vec(),
-            );
-        }
-        for (term, n) in vocab {
-            batch.put(vocab_key(&term), n.to_be_bytes().to_vec());
-        }
-        let new_count = self.cluster_count + report.new_clusters as u64;
-        batch.put(
-            META_NEXT_CLUSTER.to_vec(),
-            self.next_cluster.to_be_bytes().to_vec(),
-        );
-        batch.put(
-            META_CLUSTER_COUNT.to_vec(),
-            new_count.to_be_bytes().to_vec(),
-        );
-        batch.put(article_key(&id), encode(&rec));
-        if let Err(e) = self.backend.apply(batch) {
-            // Nothing of this article landed: give back the cluster numbers it took, and let
-            // the statistics be reloaded from what is stored.
-            self.next_cluster = next_before;
-            self.stats = None;
-            return Err(e);
-        }
-        self.cluster_count = new_count;
-        Ok(report)
-    }
-
-    fn note_outlet(
-        &self,
-        raw: &str,
-        url: Option<&str>,
-        pending: &mut Pending,
-    ) -> Result<String, StoreError> {
-        let key = outlet_key(raw);
-        let raw = raw.trim().to_owned();
-        let is_domain = looks_like_domain(&raw.to_lowercase());
-        let mut rec = self.outlet(&key)?.unwrap_or_else(|| OutletRec {
-            key: key.clone(),
-            name: raw.clone(),
-            aliases: vec![],
-            domains: vec![],
-            articles: 0,
-        });
-        rec.articles += 1;
-        if is_domain {
-            push_unique(&mut rec.domains, raw.to_lowercase());
-        } else if looks_like_domain(&rec.name.to_lowercase()) {
-            // A real name beats a domain as the name shown.
-            let old = std::mem::replace(&mut rec.name, raw.clone());
-            push_unique(&mut rec.domains, old.to_lowercase());
-        } else if rec.name != raw {
-            push_unique(&mut rec.aliases, raw.clone());
-        }
-        if let Some(host) = url.and_then(url_host) {
-            if outlet_key(&host) == key {
-                push_unique(&mut rec.domains, host);
-            }
-        }
-        pending.batch.put(outlet_rec_key(&key), encode(&rec));
-        Ok(key)
-    }
-
-    /// Loads the matcher's term statistics, persisted under `T`.
-    fn load_term_stats(&self) -> Result<TermStats, StoreError> {
-        // TermStats only grows through `observe`; rebuild it through its serde form.
-        #[derive(serde::Serialize)]
-        struct Raw {
-            docs: u64,
-            df: HashMap<u64, u32>,
-        }
-        let docs = match self.backend.get(META_STATS_DOCS)? {
-            Some(v) => u64_value(&v)?,
-            None => 0,
-        };
-        let mut df = HashMap::new();
-        for r in self.backend.scan_prefix(&[prefix::TERM_STATS]) {
-            let (k, v) = r?;
-            let id =
-                trailing_cluster(&k).ok_or_else(|| StoreError::Corrupt("bad term key".into()))?;
-            df.insert(id, be_u32(&v)?);
-        }
-        let json = serde_json::to_value(Raw { docs, df })
-            .map_err(|e| StoreError::Corrupt(format!("term statistics: {e}")))?;
-        serde_json::from_value(json)
-            .map_err(|e| StoreError::Corrupt(format!("term statistics: {e}")))
-    }
-
-    fn load_cluster(
-        &self,
-        id: ClusterId,
-        pending: &Pending,
-    ) -> Result<Option<ClusterRec>, StoreError> {
-        if let Some(c) = pending.clusters.get(&id) {
-            return Ok(Some(c.clone()));
-        }
-        self.cluster(id)
-    }
-
-    /// Finds the cluster of a new wording, or starts one, and records the wording in it.
-    /// The decision is `matcher::Clusterer`'s (see [`matching`]).
-    fn assign(
-        &mut self,
-        wording: &str,
-        lang: Option<&str>,
-        speaker: Option<&str>,
-        pending: &mut Pending,
-    ) -> Result<ClusterId, StoreError> {
-        let p = matcher::prepare(wording, lang, speaker);
-        let mut stats = self.stats.take().unwrap_or_default();
-        stats.observe(&p);
-        pending.stats_dirty.extend(p.set.iter().copied());
-        let chosen = self.choose(&p, &stats, pending);
-        self.stats = Some(stats);
-        let chosen = chosen?;
-
-        let (cid, mut rec) = match chosen {
-            Some(cid) => {
-                let rec = self
-                    .load_cluster(cid, pending)?
-                    .ok_or_else(|| StoreError::Corrupt(format!("cluster {cid} vanished")))?;
-                (cid, rec)
-            }
-            None => {
-                let cid = self.next_cluster;
-                self.next_cluster += 1;
-                (
-                    cid,
-                    ClusterRec {
-                        id: cid,
-                        canonical: wording.to_owned(),
-                        lang: lang.map(str::to_owned),
-                        speakers: vec![],
-                        variants: 0,
-                        canonical_content: 0,
-                        occurrences: 0,
-                        reps: vec![],
-                        canonical_rep: 0,
-                        speaker_keys: vec![],
-                    },
-                )
-            }
-        };
-        rec.occurrences += 1;
-        if let Some(s) = speaker {
-            let full = rec.speakers.len() >= MAX_SPEAKERS;
-            match rec.speakers.iter_mut().find(|(n, _)| n == s) {
-                Some((_, n)) => *n += 1,
-                // Bounded: the record is rewritten on every occurrence.
-                None if !full => rec.speakers.push((s.to_owned(), 1)),
-                None => {}
-            }
-        }
-        let content = p.content;
-        let (vkey, mut variant) = self.load_variant(cid, wording, pending)?;
-        let new_variant = variant.is_none();
-        match &mut variant {
-            Some(v) => v.count += 1,
-            None => {
-                rec.variants += 1;
-                variant = Some(Variant {
-                    wording: wording.to_owned(),
-                    count: 1,
-                    content,
-                });
-            }
-        }
-        pending.variants.insert(vkey, variant.expect("set above"));
-        if rec.occurrences == 1 || is_better_canonical((content, wording), &rec) {
-            rec.canonical = wording.to_owned();
-            rec.canonical_content = content;
-        }
-        let exact = p.exact;
-        let exact_posted = pending
-            .exact_new
-            .get(&exact)
-            .is_some_and(|v| v.contains(&cid))
-            || self.backend.contains(&exact_key(exact, cid))?;
-        if !exact_posted {
-            pending.batch.put(exact_key(exact, cid), Vec::new());
-            pending.exact_new.entry(exact).or_default().push(cid);
-        }
-        for k in matching::add_rep(&mut rec, p) {
-            let posted = pending.new_keys.get(&k).is_some_and(|v| v.contains(&cid));
-            if !posted && !self.backend.contains(&match_key(k, cid))? {
-                pending.batch.put(match_key(k, cid), Vec::new());
-                pending.new_keys.entry(k).or_default().push(cid);
-            }
-        }
-        if new_variant {
-            for term in lookup::terms(wording) {
-                if pending.terms.contains(&(term.clone(), cid)) {
-                    continue;
-                }
-                let key = term_key(&term, cid);
-                if self.backend.contains(&key)? {
-                    continue;
-                }
-                pending.batch.put(key, Vec::new());
-                let df = match pending.vocab.get(&term) {
-                    Some(n) => *n,
-                    None => self.vocab_df(&term)?,
-                };
-                pending.vocab.insert(term.clone(), df + 1);
-                pending.terms.insert((term, cid));
-            }
-        }
-        pending.clusters.insert(cid, rec);
-        Ok(cid)
-    }
-
-    /// The cluster `p` joins, if any.
-    fn choose(
-        &self,
-        p: &Prepared,
-        stats: &TermStats,
-        pending: &Pending,
-    ) -> Result<Option<ClusterId>, StoreError> {
-        // Identical folded words: only the speaker constraint is left to check.
-        let mut exact: Vec<ClusterId> = Vec::new();
-        for r in self.backend.scan_prefix(&exact_prefix(p.exact)) {
-            exact.extend(trailing_cluster(&r?.0));
-        }
-        exact.extend(pending.exact_new.get(&p.exact).into_iter().flatten());
-        for cid in exact {
-            if let Some(c) = self.load_cluster(cid, pending)? {
-                if matching::speaker_ok(&c, p) {
-                    return Ok(Some(cid));
-                }
-            }
-        }
-        let mut score: HashMap<ClusterId, f32> = HashMap::new();
-        for k in matcher::query_keys(p, stats, matching::QUERY_KEYS) {
-            let w = stats.weight(k);
-            let fresh = pending.new_keys.get(&k).map(Vec::as_slice).unwrap_or(&[]);
-            for &c in fresh.iter().rev().take(matching::POSTING_CAP) {
-                *score.entry(c).or_insert(0.0) += w;
-            }
-            let room = matching::POSTING_CAP.saturating_sub(fresh.len());
-            for r in self
-                .backend
-                .scan_prefix_rev(&match_key_prefix(k))
-                .take(room)
-            {
-                if let Some(c) = trailing_cluster(&r?.0) {
-                    *score.entry(c).or_insert(0.0) += w;
-                }
-            }
-        }
-        let mut ranked: Vec<(ClusterId, f32)> = score.into_iter().collect();
-        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        ranked.truncate(matching::CANDIDATES);
-        let mut best: Option<(ClusterId, f32)> = None;
-        for (cid, _) in ranked {
-            let Some(c) = self.load_cluster(cid, pending)? else {
-                continue;
-            };
-            if let Some(s) = matching::join_score(&c, p, stats) {
-                if best.is_none_or(|(_, b)| s > b) {
-                    best = Some((cid, s));
-                }
-            }
-        }
-        Ok(best.map(|(c, _)| c))
-    }
-
     /// In how many clusters a lookup term occurs.
     pub fn vocab_df(&self, term: &str) -> Result<u32, StoreError> {
         Ok(match self.backend.get(&vocab_key(term))? {
@@ -890,33 +499,6 @@ impl Store {
             .collect()
     }
 
-    /// The stored (or pending) record of one wording of a cluster, with its key.
-    fn load_variant(
-        &self,
-        cluster: ClusterId,
-        wording: &str,
-        pending: &Pending,
-    ) -> Result<(Vec<u8>, Option<Variant>), StoreError> {
-        for probe in 0..=u8::MAX {
-            let key = variant_key(cluster, wording, probe);
-            let found = match pending.variants.get(&key) {
-                Some(v) => Some(v.clone()),
-                None => self
-                    .backend
-                    .get(&key)?
-                    .map(|v| decode::<Variant>("variant", &v))
-                    .transpose()?,
-            };
-            match found {
-                Some(v) if v.wording != wording => continue,
-                other => return Ok((key, other)),
-            }
-        }
-        Err(StoreError::Corrupt(format!(
-            "cluster {cluster}: too many wordings share one hash"
-        )))
-    }
-
     pub(crate) fn backend(&self) -> &dyn Backend {
         self.backend.as_ref()
     }
@@ -925,7 +507,7 @@ impl Store {
 /// Most content words wins, then the longest, so partial quotes read as fragments of the
 /// canonical one; last ties go to the smaller string, so the canonical wording does not depend
 /// on ingest order.
-fn is_better_canonical((content, wording): (u32, &str), rec: &ClusterRec) -> bool {
+pub(crate) fn is_better_canonical((content, wording): (u32, &str), rec: &ClusterRec) -> bool {
     let key = |c: u32, w: &str| (c, w.chars().count());
     let (a, b) = (
         key(content, wording),
@@ -934,13 +516,13 @@ fn is_better_canonical((content, wording): (u32, &str), rec: &ClusterRec) -> boo
     a > b || (a == b && wording < rec.canonical.as_str())
 }
 
-fn be_u32(v: &[u8]) -> Result<u32, StoreError> {
+pub(crate) fn be_u32(v: &[u8]) -> Result<u32, StoreError> {
     v.try_into()
         .map(u32::from_be_bytes)
         .map_err(|_| StoreError::Corrupt("bad counter".into()))
 }
 
-fn kind_name(k: crate::parse::QuoteKind) -> &'static str {
+pub(crate) fn kind_name(k: crate::parse::QuoteKind) -> &'static str {
     match k {
         crate::parse::QuoteKind::Full => "full",
         crate::parse::QuoteKind::Partial => "partial",
@@ -948,13 +530,13 @@ fn kind_name(k: crate::parse::QuoteKind) -> &'static str {
     }
 }
 
-fn push_unique(v: &mut Vec<String>, s: String) {
+pub(crate) fn push_unique(v: &mut Vec<String>, s: String) {
     if !v.contains(&s) {
         v.push(s);
     }
 }
 
-fn url_host(url: &str) -> Option<String> {
+pub(crate) fn url_host(url: &str) -> Option<String> {
     let rest = url.split_once("://")?.1;
     let host = rest.split(['/', '?', '#']).next()?.to_lowercase();
     let host = host.trim_start_matches("www.").to_owned();

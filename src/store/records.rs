@@ -28,15 +28,15 @@ pub mod prefix {
     pub const OCCURRENCE: u8 = b'Q';
     /// `E from-outlet 0 to-outlet 0 article-id start index` → [`super::CreditEdgeRec`].
     pub const CREDIT_EDGE: u8 = b'E';
-    /// `K matcher-key cluster-id` → empty: the matcher's candidate posting index.
+    /// `K matcher-key` → newest 256 cluster ids: the matcher's candidate posting index.
     pub const MATCH_KEY: u8 = b'K';
-    /// `W term 0 cluster-id` → empty: the lookup term index.
+    /// `W term 0 bucket` → cluster ids: the lookup term index, in buckets of 4096 clusters.
     pub const TERM: u8 = b'W';
     /// `V term` → u32 number of clusters with the term: lookup vocabulary and weights.
     pub const VOCAB: u8 = b'V';
     /// `Y cluster-id wording-hash` → [`super::Variant`]: one distinct wording of a cluster.
     pub const VARIANT: u8 = b'Y';
-    /// `X exact-hash cluster-id` → empty: clusters holding a wording with these folded words.
+    /// `X exact-hash` → cluster ids holding a wording with these folded words.
     pub const EXACT: u8 = b'X';
     /// `T term-id` → u32: the matcher's document frequency of a term (`matcher::TermStats`).
     pub const TERM_STATS: u8 = b'T';
@@ -217,27 +217,15 @@ pub fn credit_edge_key(
     k
 }
 
-pub fn match_key_prefix(key: u64) -> Vec<u8> {
+pub fn match_key(key: u64) -> Vec<u8> {
     let mut k = vec![prefix::MATCH_KEY];
     k.extend_from_slice(&key.to_be_bytes());
     k
 }
 
-pub fn match_key(key: u64, cluster: ClusterId) -> Vec<u8> {
-    let mut k = match_key_prefix(key);
-    k.extend_from_slice(&cluster.to_be_bytes());
-    k
-}
-
-pub fn exact_prefix(hash: u64) -> Vec<u8> {
+pub fn exact_key(hash: u64) -> Vec<u8> {
     let mut k = vec![prefix::EXACT];
     k.extend_from_slice(&hash.to_be_bytes());
-    k
-}
-
-pub fn exact_key(hash: u64, cluster: ClusterId) -> Vec<u8> {
-    let mut k = exact_prefix(hash);
-    k.extend_from_slice(&cluster.to_be_bytes());
     k
 }
 
@@ -274,9 +262,10 @@ pub fn term_prefix(term: &str) -> Vec<u8> {
     k
 }
 
-pub fn term_key(term: &str, cluster: ClusterId) -> Vec<u8> {
+/// One bucket of a term's posting list: the clusters numbered `bucket << 12 ..`.
+pub fn term_key(term: &str, bucket: u64) -> Vec<u8> {
     let mut k = term_prefix(term);
-    k.extend_from_slice(&cluster.to_be_bytes());
+    k.extend_from_slice(&bucket.to_be_bytes());
     k
 }
 
@@ -319,9 +308,9 @@ mod tests {
     }
 
     #[test]
-    fn postings_end_in_the_cluster_id() {
+    fn keys_end_in_their_number() {
         assert_eq!(trailing_cluster(&term_key("drugs", 77)), Some(77));
-        assert_eq!(trailing_cluster(&match_key(5, 1 << 40)), Some(1 << 40));
+        assert_eq!(trailing_cluster(&term_stats_key(1 << 40)), Some(1 << 40));
     }
 
     #[test]
