@@ -566,6 +566,10 @@ fn clause_subject(toks: &[Tok], lo: usize, cue: usize) -> Option<Mention> {
                 let Some(m) = np_mention(toks, from, e) else {
                     continue;
                 };
+                // Far from its cue, only a name, a pronoun or a real role noun is trusted.
+                if matches!(&m.np, Np::Role(head) if !lexicon().roles.contains(head.as_str())) {
+                    continue;
+                }
                 let followed_ok =
                     e == seg_end || toks[e].is_lower_word() && !is_in(&toks[e], PREPOSITIONS);
                 if followed_ok {

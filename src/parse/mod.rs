@@ -265,8 +265,12 @@ fn attribute_all(body: &str, raw: &[RawQuote]) -> Vec<Attributed> {
                 let Some(q) = toks[k].quote() else { continue };
                 let found: Found = attribution::attribute(&toks, lo, hi, k, &channels);
                 let kind = kind_of(body, &raw[q], &toks, lo, hi, k, &found);
+                // A quoted title of a work or show ("Fox News Sunday", "Morning Joe") is a name,
+                // not somebody's words.
+                let title =
+                    kind == QuoteKind::Term && is_title_case(&body[raw[q].start..raw[q].end]);
                 let speaker = match &found.speaker {
-                    Some(m) if kind != QuoteKind::Term || found.rule != Rule::None => {
+                    Some(m) if !title => {
                         let name = resolver.resolve(&m.np, &m.text, m.start);
                         Some(Speaker {
                             name,
@@ -277,8 +281,9 @@ fn attribute_all(body: &str, raw: &[RawQuote]) -> Vec<Attributed> {
                 };
                 // follow-on: no attribution of its own, in a paragraph that continues a speaker.
                 let at_block_start = k == 0;
+                // Follow-on carries a speaker to whole sentences, not to fragments in narration.
                 let speaker = speaker.or_else(|| {
-                    if kind == QuoteKind::Term {
+                    if kind != QuoteKind::Full {
                         return None;
                     }
                     block_speaker.clone().or_else(|| {
@@ -348,6 +353,25 @@ fn has_sentence_end(text: &str) -> bool {
             && matches!(w[0].text, "." | "?" | "!")
             && (w[1].is_cap() || w[1].kind == Kind::Punct && !w[1].is_punct('.'))
     })
+}
+
+/// Two or more words, each capitalized but for small joining words: "Fox and Friends".
+fn is_title_case(text: &str) -> bool {
+    let words: Vec<&str> = text
+        .split_whitespace()
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.len() >= 2
+        && words.iter().all(|w| {
+            w.chars()
+                .next()
+                .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit())
+                || matches!(
+                    *w,
+                    "and" | "of" | "the" | "in" | "on" | "a" | "an" | "for" | "to" | "with"
+                )
+        })
 }
 
 fn word_count(s: &str) -> usize {

@@ -75,7 +75,7 @@ pub struct SledBackend {
 }
 
 /// Cache size for sled. sled's default (1 GiB) alone would break the 500 MB peak-RSS budget.
-const SLED_CACHE_BYTES: u64 = 128 * 1024 * 1024;
+const SLED_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
 impl SledBackend {
     pub fn open(path: &Path) -> Result<Self, StoreError> {
