@@ -1,14 +1,13 @@
 //! Incremental clustering on top of [`prepare`], [`index_keys`] and [`same_statement`].
 
-use std::collections::HashMap;
 use std::io::{BufRead, Write};
 
 use serde::{Deserialize, Serialize};
 
 use super::lookup::{fragment_coverage, fragment_terms, Vocabulary};
 use super::{
-    index_keys, prepare, query_keys, same_statement_with, speakers_compatible, ClusterId, Link,
-    MatchError, Prepared, Stage, TermStats, Thresholds,
+    index_keys, prepare, query_keys, same_statement_with, speakers_compatible, ClusterId, IdMap,
+    Link, MatchError, Prepared, Stage, TermStats, Thresholds,
 };
 
 /// Representatives kept per cluster: the canonical (most content words) plus earlier members.
@@ -58,8 +57,8 @@ pub struct Clusterer {
     /// When set, `stats` were computed over the whole batch beforehand and stay fixed.
     fixed_stats: bool,
     clusters: Vec<Cluster>,
-    postings: HashMap<u64, Vec<u32>>,
-    exact: HashMap<u64, Vec<u32>>,
+    postings: IdMap<u64, Vec<u32>>,
+    exact: IdMap<u64, Vec<u32>>,
     /// Words of the representatives, kept only when fragment look-up was asked for.
     vocab: Option<Vocabulary>,
 }
@@ -194,7 +193,8 @@ impl Clusterer {
 
     /// Clusters worth comparing with `p`, most shared rare-key weight first.
     fn candidates(&self, p: &Prepared) -> Vec<usize> {
-        let mut score: HashMap<u32, f32> = HashMap::new();
+        let mut score: IdMap<u32, f32> =
+            IdMap::with_capacity_and_hasher(4 * POSTING_CAP, Default::default());
         for k in query_keys(p, &self.stats, QUERY_KEYS) {
             let Some(list) = self.postings.get(&k) else {
                 continue;
@@ -205,8 +205,12 @@ impl Clusterer {
             }
         }
         let mut ranked: Vec<(u32, f32)> = score.into_iter().collect();
-        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        ranked.truncate(CANDIDATES);
+        let order = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+        if ranked.len() > CANDIDATES {
+            ranked.select_nth_unstable_by(CANDIDATES, order);
+            ranked.truncate(CANDIDATES);
+        }
+        ranked.sort_unstable_by(order);
         ranked.into_iter().map(|(c, _)| c as usize).collect()
     }
 
@@ -426,6 +430,8 @@ pub fn cluster_jsonl<R: BufRead, W: Write>(
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use super::*;
     use proptest::prelude::*;
 

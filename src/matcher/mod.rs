@@ -47,6 +47,7 @@ pub use similarity::{
 };
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use serde::{Deserialize, Serialize};
 
@@ -134,7 +135,7 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 
 /// Prepares one quote for matching.
 pub fn prepare(text: &str, lang: Option<&str>, speaker: Option<&str>) -> Prepared {
-    let (toks, lang) = normalize::tokens_lang(text, lang);
+    let (toks, lang, folded) = normalize::tokens_and_fold(text, lang);
     let mut terms = Vec::with_capacity(toks.len());
     let mut exact: u64 = 0xcbf2_9ce4_8422_2325;
     let mut content = 0;
@@ -148,7 +149,7 @@ pub fn prepare(text: &str, lang: Option<&str>, speaker: Option<&str>) -> Prepare
     set.sort_unstable();
     set.dedup();
     Prepared {
-        folded: normalize::fold(text),
+        folded,
         lang: lang.to_string(),
         speaker: speaker.map(speaker_key).filter(|s| !s.is_empty()),
         terms,
@@ -219,11 +220,35 @@ pub fn query_keys(p: &Prepared, stats: &TermStats, max: usize) -> Vec<u64> {
     keys
 }
 
+/// Hasher for keys that are already well-mixed 64-bit hashes (term ids) or small integers:
+/// one multiply instead of SipHash, which dominated look-ups in profiles.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+}
+
+pub(crate) type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
+
 /// Document frequencies for rare-word weighting, updated one quote at a time.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct TermStats {
     docs: u64,
-    df: HashMap<u64, u32>,
+    df: IdMap<u64, u32>,
 }
 
 impl TermStats {

@@ -51,10 +51,13 @@ pub struct Token {
 
 /// The normalized form of `text`: idempotent, `fold(fold(t)) == fold(t)`.
 pub fn fold(text: &str) -> String {
-    let words = merge(text, scan(text));
+    fold_words(text, &merge(text, scan(text)))
+}
+
+fn fold_words(text: &str, words: &[Word]) -> String {
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
-    for w in &words {
+    for w in words {
         push_gap(&mut out, &text[at..w.start]);
         out.push_str(&w.norm);
         at = w.end;
@@ -75,7 +78,22 @@ pub fn tokens(text: &str, lang: Option<&str>) -> Vec<Token> {
 
 /// Like [`tokens`], also returning the language code that was used for stemming.
 pub fn tokens_lang(text: &str, lang: Option<&str>) -> (Vec<Token>, &'static str) {
+    let (toks, lang, _) = analyze(text, lang, false);
+    (toks, lang)
+}
+
+/// [`tokens_lang`] and [`fold`] in one pass over the text.
+pub fn tokens_and_fold(text: &str, lang: Option<&str>) -> (Vec<Token>, &'static str, String) {
+    analyze(text, lang, true)
+}
+
+fn analyze(text: &str, lang: Option<&str>, want_fold: bool) -> (Vec<Token>, &'static str, String) {
     let words = merge(text, scan(text));
+    let folded = if want_fold {
+        fold_words(text, &words)
+    } else {
+        String::new()
+    };
     let lang = resolve_lang(lang, &words);
     let stemmer = algorithm(lang).map(rust_stemmers::Stemmer::create);
     let toks = words
@@ -95,7 +113,7 @@ pub fn tokens_lang(text: &str, lang: Option<&str>) -> (Vec<Token>, &'static str)
             }
         })
         .collect();
-    (toks, lang)
+    (toks, lang, folded)
 }
 
 /// Normalizes a language tag to one of the codes this module knows, guessing when absent.
@@ -203,6 +221,20 @@ fn is_dash(c: char) -> bool {
 /// Appends the folded form of text between words: one space for any white-space run, one
 /// mark each for quotes, apostrophes and dashes, NFKC + lower case for anything else.
 fn push_gap(out: &mut String, gap: &str) {
+    if gap.is_ascii() {
+        for c in gap.chars() {
+            if c.is_ascii_whitespace() || c.is_ascii_control() {
+                if !out.is_empty() && !out.ends_with(' ') {
+                    out.push(' ');
+                }
+            } else if c == '`' {
+                out.push('\'');
+            } else {
+                out.push(c.to_ascii_lowercase());
+            }
+        }
+        return;
+    }
     for d in gap.nfkc() {
         if d.is_whitespace() || d.is_control() {
             if !out.is_empty() && !out.ends_with(' ') {
@@ -224,6 +256,10 @@ fn push_gap(out: &mut String, gap: &str) {
 
 /// Full case folding of one word (NFKC, `ß` → `ss`, one apostrophe), diacritics kept.
 fn case_fold(s: &str) -> String {
+    if s.is_ascii() {
+        // No compatibility forms, no diacritics: plain lower case is the full folding.
+        return s.to_ascii_lowercase();
+    }
     let mut lower = String::with_capacity(s.len());
     for c in s.nfkc() {
         match c {
@@ -238,6 +274,9 @@ fn case_fold(s: &str) -> String {
 
 /// Removes diacritics: NFD, drop combining marks, back to NFKC.
 fn strip_marks(s: &str) -> String {
+    if s.is_ascii() {
+        return s.to_string();
+    }
     s.nfd().filter(|c| !is_combining_mark(*c)).nfkc().collect()
 }
 

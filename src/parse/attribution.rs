@@ -45,13 +45,13 @@ pub(crate) enum Np {
     Role(String),
 }
 
-const PRONOUNS: &[&str] = &["he", "she", "they", "it", "we", "i", "you"];
-const DETERMINERS: &[&str] = &[
+pub(crate) const PRONOUNS: &[&str] = &["he", "she", "they", "it", "we", "i", "you"];
+pub(crate) const DETERMINERS: &[&str] = &[
     "the", "a", "an", "his", "her", "their", "its", "our", "one", "two", "three", "four", "five",
     "several", "some", "many", "other", "another", "most", "few", "both", "all", "these", "those",
     "this", "that", "each", "any", "no", "senior", "top",
 ];
-const AUX: &[&str] = &[
+pub(crate) const AUX: &[&str] = &[
     "has",
     "had",
     "have",
@@ -108,7 +108,7 @@ const AUX: &[&str] = &[
     "openly",
     "explicitly",
 ];
-const LEADING_NOISE: &[&str] = &[
+pub(crate) const LEADING_NOISE: &[&str] = &[
     "but",
     "and",
     "yet",
@@ -140,12 +140,12 @@ const LEADING_NOISE: &[&str] = &[
     "here",
     "there",
 ];
-const PREPOSITIONS: &[&str] = &[
+pub(crate) const PREPOSITIONS: &[&str] = &[
     "of", "by", "with", "between", "from", "to", "in", "on", "at", "for", "against", "about",
     "toward", "towards", "into", "than", "like", "as", "under", "over", "among", "through",
     "during", "without", "within", "upon", "across", "behind", "beside", "near",
 ];
-const CALENDAR: &[&str] = &[
+pub(crate) const CALENDAR: &[&str] = &[
     "monday",
     "tuesday",
     "wednesday",
@@ -168,11 +168,11 @@ const CALENDAR: &[&str] = &[
     "november",
     "december",
 ];
-const SUBORDINATORS: &[&str] = &[
+pub(crate) const SUBORDINATORS: &[&str] = &[
     "when", "after", "as", "because", "while", "since", "and", "but", "though", "although",
     "before", "once", "until", "whereas",
 ];
-const PARTICLES: &[&str] = &[
+pub(crate) const PARTICLES: &[&str] = &[
     "de", "del", "da", "dos", "das", "van", "von", "der", "den", "bin", "al", "el", "la", "le",
     "di", "du", "ibn", "ben", "abu", "of", "and", "&",
 ];
@@ -183,11 +183,34 @@ fn is_pronoun_contraction(t: &Tok) -> bool {
         .is_some_and(|(p, _)| PRONOUNS.iter().any(|x| p.eq_ignore_ascii_case(x)))
 }
 
+/// Word categories, computed once per token by the tokenizer (see `lexicon::word_flags`).
+pub(crate) mod flag {
+    pub const PRONOUNS: u32 = 1;
+    pub const DETERMINERS: u32 = 1 << 1;
+    pub const AUX: u32 = 1 << 2;
+    pub const LEADING_NOISE: u32 = 1 << 3;
+    pub const PREPOSITIONS: u32 = 1 << 4;
+    pub const CALENDAR: u32 = 1 << 5;
+    pub const SUBORDINATORS: u32 = 1 << 6;
+    pub const PARTICLES: u32 = 1 << 7;
+    pub const CUE_SAY: u32 = 1 << 8;
+    pub const CUE_LABEL: u32 = 1 << 9;
+    pub const TITLE: u32 = 1 << 10;
+    pub const ROLE: u32 = 1 << 11;
+}
+
+fn has(t: &Tok, f: u32) -> bool {
+    t.flags & f != 0
+}
+
 pub(crate) fn is_cue(t: &Tok) -> Option<CueClass> {
-    if !t.is_word() {
-        return None;
+    if t.flags & flag::CUE_SAY != 0 {
+        Some(CueClass::Say)
+    } else if t.flags & flag::CUE_LABEL != 0 {
+        Some(CueClass::Label)
+    } else {
+        None
     }
-    lexicon().cues.get(&t.lower()).copied()
 }
 
 fn is_in(t: &Tok, list: &[&str]) -> bool {
@@ -195,22 +218,11 @@ fn is_in(t: &Tok, list: &[&str]) -> bool {
 }
 
 fn is_title(t: &Tok) -> bool {
-    t.is_word()
-        && lexicon()
-            .titles
-            .contains(&t.text.trim_end_matches('.').to_lowercase())
+    has(t, flag::TITLE)
 }
 
 fn is_role(t: &Tok) -> bool {
-    if !t.is_word() {
-        return false;
-    }
-    let lower = t.lower();
-    let bare = lower
-        .trim_end_matches("’s")
-        .trim_end_matches("'s")
-        .trim_end_matches('’');
-    lexicon().roles.contains(bare)
+    has(t, flag::ROLE)
 }
 
 fn is_nameish(t: &Tok) -> bool {
@@ -242,7 +254,7 @@ fn mention(toks: &[Tok], np: Np) -> Mention {
 // (applied to a candidate phrase whose ends are already known)
 pub(crate) fn classify_np(toks: &[Tok]) -> Option<(usize, Np)> {
     let mut a = 0;
-    while a + 1 < toks.len() && is_in(&toks[a], LEADING_NOISE) {
+    while a + 1 < toks.len() && has(&toks[a], flag::LEADING_NOISE) {
         a += 1;
     }
     let toks = &toks[a..];
@@ -280,7 +292,7 @@ pub(crate) fn classify_np(toks: &[Tok]) -> Option<(usize, Np)> {
             }
         }
     }
-    if toks.len() == 1 && is_in(&toks[0], PRONOUNS) {
+    if toks.len() == 1 && has(&toks[0], flag::PRONOUNS) {
         return Some((a, Np::Pronoun(toks[0].lower())));
     }
     // "He’s claiming", "She'd said": a pronoun with its auxiliary.
@@ -295,10 +307,10 @@ pub(crate) fn classify_np(toks: &[Tok]) -> Option<(usize, Np)> {
     }
     // Function words are capitalized at a sentence start but name nobody ("Their", "There").
     let function_word = |t: &Tok| {
-        is_in(t, DETERMINERS)
-            || is_in(t, PRONOUNS)
-            || is_in(t, LEADING_NOISE)
-            || is_in(t, PREPOSITIONS)
+        has(t, flag::DETERMINERS)
+            || has(t, flag::PRONOUNS)
+            || has(t, flag::LEADING_NOISE)
+            || has(t, flag::PREPOSITIONS)
             || is_in(
                 t,
                 &[
@@ -310,7 +322,7 @@ pub(crate) fn classify_np(toks: &[Tok]) -> Option<(usize, Np)> {
         return None;
     }
     let last = &toks[toks.len() - 1];
-    if is_in(last, PRONOUNS) || is_cue(last).is_some() && !last.is_cap() {
+    if has(last, flag::PRONOUNS) || is_cue(last).is_some() && !last.is_cap() {
         return None;
     }
     // A name at the end, after titles or role words: "Treasury Secretary Scott Bessent",
@@ -318,7 +330,10 @@ pub(crate) fn classify_np(toks: &[Tok]) -> Option<(usize, Np)> {
     let mut n = toks.len();
     while n > 0
         && (is_nameish(&toks[n - 1])
-            || (n < toks.len() && n > 1 && is_in(&toks[n - 1], PARTICLES) && toks[n - 2].is_cap()))
+            || (n < toks.len()
+                && n > 1
+                && has(&toks[n - 1], flag::PARTICLES)
+                && toks[n - 2].is_cap()))
         && !(is_title(&toks[n - 1]) && n < toks.len())
     {
         n -= 1;
@@ -335,7 +350,7 @@ pub(crate) fn classify_np(toks: &[Tok]) -> Option<(usize, Np)> {
     if name_start < toks.len()
         && toks[name_start..]
             .iter()
-            .all(|t| t.is_cap() || is_in(t, PARTICLES))
+            .all(|t| t.is_cap() || has(t, flag::PARTICLES))
     {
         let prefix = &toks[..name_start];
         // Lower-case modifiers stand before names too ("IMF chief economist Maury Obstfeld",
@@ -345,12 +360,12 @@ pub(crate) fn classify_np(toks: &[Tok]) -> Option<(usize, Np)> {
                 t.is_cap()
                     || is_title(t)
                     || is_role(t)
-                    || is_in(t, DETERMINERS)
+                    || has(t, flag::DETERMINERS)
                     || t.is_possessive()
                     || (t.is_lower_word()
-                        && !is_in(t, PREPOSITIONS)
-                        && !is_in(t, AUX)
-                        && !is_in(t, LEADING_NOISE)
+                        && !has(t, flag::PREPOSITIONS)
+                        && !has(t, flag::AUX)
+                        && !has(t, flag::LEADING_NOISE)
                         && is_cue(t).is_none()
                         && !t.text.ends_with("ed")
                         && !t.text.ends_with("ing"))
@@ -379,7 +394,7 @@ pub(crate) fn classify_np(toks: &[Tok]) -> Option<(usize, Np)> {
     // "the Trump administration".
     let head = last;
     if is_role(head) && !head.is_cap() || is_role(head) && toks.len() > 1 {
-        let det = is_in(&toks[0], DETERMINERS) || toks[0].is_possessive();
+        let det = has(&toks[0], flag::DETERMINERS) || toks[0].is_possessive();
         let starts_ok = toks.len() == 1 || det || toks[0].is_cap();
         // After a determiner any modifier may stand ("a senior administration official");
         // without one only names and role words ("Trump administration", "White House spokesman").
@@ -390,8 +405,8 @@ pub(crate) fn classify_np(toks: &[Tok]) -> Option<(usize, Np)> {
         };
         let middle_ok = middle.iter().all(|t| {
             t.is_word()
-                && !is_in(t, PREPOSITIONS)
-                && !is_in(t, AUX)
+                && !has(t, flag::PREPOSITIONS)
+                && !has(t, flag::AUX)
                 && is_cue(t).is_none()
                 && (det || t.is_cap() || is_role(t) || is_title(t))
         }) && toks.len() <= 6;
@@ -410,19 +425,21 @@ pub(crate) fn classify_np(toks: &[Tok]) -> Option<(usize, Np)> {
             ],
         )
         && last.is_lower_word()
-        && !is_in(last, PREPOSITIONS)
-        && !is_in(last, AUX)
+        && !has(last, flag::PREPOSITIONS)
+        && !has(last, flag::AUX)
         && !last.text.ends_with("ly")
         && toks[1..]
             .iter()
-            .all(|t| !is_in(t, PREPOSITIONS) && !is_in(t, AUX) && is_cue(t).is_none())
+            .all(|t| !has(t, flag::PREPOSITIONS) && !has(t, flag::AUX) && is_cue(t).is_none())
     {
         return Some((a, Np::Role(last.lower())));
     }
     // "the White House", "the Pentagon", or an organization name on its own.
     if toks[0].is("the")
         && toks.len() > 1
-        && toks[1..].iter().all(|t| t.is_cap() || is_in(t, PARTICLES))
+        && toks[1..]
+            .iter()
+            .all(|t| t.is_cap() || has(t, flag::PARTICLES))
     {
         return Some((a, Np::Org(join(&toks[1..]))));
     }
@@ -444,7 +461,7 @@ fn np_mention(toks: &[Tok], from: usize, to: usize) -> Option<Mention> {
     }
     // "the newspaper Friday said": a day or month after the phrase dates it, it names nobody.
     let mut to = to;
-    while to > from + 1 && is_in(&toks[to - 1], CALENDAR) {
+    while to > from + 1 && has(&toks[to - 1], flag::CALENDAR) {
         to -= 1;
     }
     let (skip, np) = classify_np(&toks[from..to])?;
@@ -456,7 +473,7 @@ fn np_mention(toks: &[Tok], from: usize, to: usize) -> Option<Mention> {
 /// The end of a noun phrase read forwards from `from` (for "said Petro", "said a spokesman for the ministry").
 fn np_forward_end(toks: &[Tok], from: usize, to: usize) -> usize {
     let mut j = from;
-    if j < to && is_in(&toks[j], PRONOUNS) {
+    if j < to && has(&toks[j], flag::PRONOUNS) {
         return j + 1;
     }
     while j < to && toks[j].is_word() && j - from < 8 {
@@ -464,7 +481,7 @@ fn np_forward_end(toks: &[Tok], from: usize, to: usize) -> usize {
             break;
         }
         // "for the ministry", "of the group" complete a role phrase but are not the speaker's head.
-        if is_in(&toks[j], PREPOSITIONS) && !toks[j].is("of") && j > from {
+        if has(&toks[j], flag::PREPOSITIONS) && !toks[j].is("of") && j > from {
             break;
         }
         j += 1;
@@ -481,7 +498,7 @@ fn skip_appositive_back(toks: &[Tok], lo: usize, i: usize) -> Option<usize> {
         if toks[p].is_punct(',') {
             let first = toks.get(p + 1)?;
             let appositive = i - p <= 3
-                || is_in(first, DETERMINERS)
+                || has(first, flag::DETERMINERS)
                 || first.kind == Kind::Number
                 || is_in(first, &["who", "which", "whose"])
                 || is_title(first)
@@ -504,7 +521,7 @@ fn subject_before(
     channels: &[(usize, usize)],
 ) -> Option<Mention> {
     let mut end = cue;
-    while end > lo && is_in(&toks[end - 1], AUX) {
+    while end > lo && has(&toks[end - 1], flag::AUX) {
         end -= 1;
     }
     // "Petro in a post on X wrote": the channel phrase stands between subject and cue.
@@ -538,7 +555,7 @@ fn subject_before(
     (start..end).find_map(|s| {
         let m = np_mention(toks, s, end)?;
         // A phrase governed by a preposition is not a subject ("of the president said" never).
-        let governed = s > lo && m.start == toks[s].start && is_in(&toks[s - 1], PREPOSITIONS);
+        let governed = s > lo && m.start == toks[s].start && has(&toks[s - 1], flag::PREPOSITIONS);
         (!governed).then_some(m)
     })
 }
@@ -557,7 +574,7 @@ fn clause_subject(toks: &[Tok], lo: usize, cue: usize) -> Option<Mention> {
         let mut starts = vec![seg_start];
         starts.extend(
             (seg_start..seg_end)
-                .filter(|&i| is_in(&toks[i], SUBORDINATORS))
+                .filter(|&i| has(&toks[i], flag::SUBORDINATORS))
                 .map(|i| i + 1),
         );
         for &from in starts.iter().rev() {
@@ -571,7 +588,7 @@ fn clause_subject(toks: &[Tok], lo: usize, cue: usize) -> Option<Mention> {
                     continue;
                 }
                 let followed_ok =
-                    e == seg_end || toks[e].is_lower_word() && !is_in(&toks[e], PREPOSITIONS);
+                    e == seg_end || toks[e].is_lower_word() && !has(&toks[e], flag::PREPOSITIONS);
                 if followed_ok {
                     return Some(m);
                 }
@@ -700,7 +717,7 @@ fn post_attribution(toks: &[Tok], k: usize, hi: usize) -> Option<Found> {
                 return None;
             }
             let mut end = c;
-            while end > j && is_in(&toks[end - 1], AUX) {
+            while end > j && has(&toks[end - 1], flag::AUX) {
                 end -= 1;
             }
             if end > j && toks[end - 1].is_punct(',') {
@@ -708,7 +725,7 @@ fn post_attribution(toks: &[Tok], k: usize, hi: usize) -> Option<Found> {
             }
             // the phrase must start right after the quote
             let m = np_mention(toks, j, end)?;
-            if m.start != toks[j].start && !is_in(&toks[j], LEADING_NOISE) {
+            if m.start != toks[j].start && !has(&toks[j], flag::LEADING_NOISE) {
                 return None;
             }
             return Some(found(m, t, class));
@@ -758,7 +775,7 @@ fn pre_attribution(
         }
         // Used as a noun: "the statement", "a report", "his post" (but "He’s claiming" is a verb).
         if c > lo
-            && (is_in(&toks[c - 1], DETERMINERS)
+            && (has(&toks[c - 1], flag::DETERMINERS)
                 || toks[c - 1].is_possessive() && !is_pronoun_contraction(&toks[c - 1]))
         {
             continue;

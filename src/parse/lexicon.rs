@@ -4,6 +4,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use rustc_hash::FxHashMap;
+
+use super::attribution::{self as attr, flag};
 
 /// How a cue attributes its quote (grammar/cues.txt).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,8 +24,6 @@ pub struct Outlet {
 }
 
 pub(crate) struct Lexicon {
-    pub cues: HashMap<String, CueClass>,
-    pub titles: HashSet<String>,
     pub roles: HashSet<String>,
     /// Channel phrases, case-insensitive, longest match first.
     pub channels: AhoCorasick,
@@ -37,6 +38,11 @@ pub(crate) struct Lexicon {
     pub outlet_names: HashMap<String, usize>,
     /// Given names and their usual gender (`'f'` or `'m'`).
     pub first_names: HashMap<String, char>,
+    /// Lower-case word -> its categories (`attribution::flag`): function words, cues, titles,
+    /// roles, looked up once per token.
+    pub words: FxHashMap<String, u32>,
+    /// Outlet aliases in their exact case.
+    pub alias_exact: FxHashMap<String, usize>,
 }
 
 fn lines(data: &str) -> impl Iterator<Item = &str> {
@@ -46,7 +52,7 @@ fn lines(data: &str) -> impl Iterator<Item = &str> {
 }
 
 static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| {
-    let cues = lines(include_str!("../../grammar/cues.txt"))
+    let cues: HashMap<String, CueClass> = lines(include_str!("../../grammar/cues.txt"))
         .filter_map(|l| {
             let (form, class) = l.split_once('\t')?;
             let class = match class.trim() {
@@ -120,12 +126,49 @@ static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| {
             Some((name.trim().to_string(), g.trim().chars().next()?))
         })
         .collect();
+    let mut words: FxHashMap<String, u32> = FxHashMap::default();
+    let lists: [(&[&str], u32); 8] = [
+        (attr::PRONOUNS, flag::PRONOUNS),
+        (attr::DETERMINERS, flag::DETERMINERS),
+        (attr::AUX, flag::AUX),
+        (attr::LEADING_NOISE, flag::LEADING_NOISE),
+        (attr::PREPOSITIONS, flag::PREPOSITIONS),
+        (attr::CALENDAR, flag::CALENDAR),
+        (attr::SUBORDINATORS, flag::SUBORDINATORS),
+        (attr::PARTICLES, flag::PARTICLES),
+    ];
+    for (list, f) in lists {
+        for w in list {
+            *words.entry(w.to_string()).or_default() |= f;
+        }
+    }
+    for (w, class) in &cues {
+        let f = match class {
+            CueClass::Say => flag::CUE_SAY,
+            CueClass::Label => flag::CUE_LABEL,
+        };
+        *words.entry(w.clone()).or_default() |= f;
+    }
+    let titles: HashSet<String> = set(include_str!("../../grammar/titles.txt"));
+    let roles: HashSet<String> = set(include_str!("../../grammar/roles.txt"));
+    for t in &titles {
+        *words.entry(t.clone()).or_default() |= flag::TITLE;
+    }
+    for r in &roles {
+        *words.entry(r.clone()).or_default() |= flag::ROLE;
+    }
+    let mut alias_exact = FxHashMap::default();
+    for (k, o) in outlets.iter().enumerate() {
+        for a in &o.aliases {
+            alias_exact.entry(a.clone()).or_insert(k);
+        }
+    }
     Lexicon {
+        words,
+        alias_exact,
         first_names,
         outlet_names,
-        cues,
-        titles: set(include_str!("../../grammar/titles.txt")),
-        roles: set(include_str!("../../grammar/roles.txt")),
+        roles,
         channels,
         channel_phrases,
         outlets,
@@ -137,6 +180,35 @@ static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| {
 
 pub(crate) fn lexicon() -> &'static Lexicon {
     &LEXICON
+}
+
+/// The categories of a word (`attribution::flag`). Titles match without their period
+/// ("Sen."), roles without a possessive ("president’s").
+pub(crate) fn word_flags(text: &str) -> u32 {
+    let words = &lexicon().words;
+    let mut buf = [0u8; 32];
+    let lowered: String;
+    let lower: &str = if text.len() <= buf.len() && text.is_ascii() {
+        for (d, s) in buf.iter_mut().zip(text.bytes()) {
+            *d = s.to_ascii_lowercase();
+        }
+        std::str::from_utf8(&buf[..text.len()]).expect("ASCII is UTF-8")
+    } else {
+        lowered = text.to_lowercase();
+        &lowered
+    };
+    let mut f = words.get(lower).copied().unwrap_or(0);
+    if let Some(bare) = lower.strip_suffix('.') {
+        f |= words.get(bare).copied().unwrap_or(0) & flag::TITLE;
+    }
+    let possessive = lower
+        .strip_suffix("’s")
+        .or_else(|| lower.strip_suffix("'s"))
+        .or_else(|| lower.strip_suffix('’'));
+    if let Some(bare) = possessive {
+        f |= words.get(bare).copied().unwrap_or(0) & flag::ROLE;
+    }
+    f
 }
 
 /// Resolves an outlet name, alias or web domain (with or without `www.`) to its canonical name.
@@ -155,12 +227,8 @@ pub fn resolve_outlet(name: &str) -> Option<&'static str> {
     if let Some(&k) = lex.outlet_names.get(&base.to_lowercase()) {
         return Some(lex.outlets[k].canonical.as_str());
     }
-    if let Some(o) = lex
-        .outlets
-        .iter()
-        .find(|o| o.aliases.iter().any(|a| a == base))
-    {
-        return Some(o.canonical.as_str());
+    if let Some(&k) = lex.alias_exact.get(base) {
+        return Some(lex.outlets[k].canonical.as_str());
     }
     if !base.contains('.') {
         return None;
@@ -193,9 +261,10 @@ mod tests {
     #[test]
     fn lexicons_load() {
         let lex = lexicon();
-        assert_eq!(lex.cues.get("said"), Some(&CueClass::Say));
-        assert_eq!(lex.cues.get("called"), Some(&CueClass::Label));
-        assert!(lex.titles.contains("secretary"));
+        assert_eq!(word_flags("said"), flag::CUE_SAY);
+        assert_eq!(word_flags("Called") & flag::CUE_LABEL, flag::CUE_LABEL);
+        assert_ne!(word_flags("Sen.") & flag::TITLE, 0);
+        assert_ne!(word_flags("president’s") & flag::ROLE, 0);
         assert!(lex.roles.contains("president"));
         assert!(lex
             .credits

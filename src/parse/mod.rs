@@ -235,6 +235,7 @@ fn attribute_all(body: &str, raw: &[RawQuote]) -> Vec<Attributed> {
                 end: raw[k].close,
                 text: &body[raw[k].open..raw[k].close],
                 kind: Kind::Quote(k),
+                flags: 0,
             });
             pos = raw[k].close;
         }

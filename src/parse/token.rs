@@ -24,6 +24,8 @@ pub(crate) struct Tok<'a> {
     pub end: usize,
     pub text: &'a str,
     pub kind: Kind,
+    /// The word's categories in the lexicons (`attribution::flag`), 0 for other tokens.
+    pub flags: u32,
 }
 
 impl Tok<'_> {
@@ -135,11 +137,18 @@ pub(crate) fn tokenize<'a>(body: &'a str, from: usize, to: usize, out: &mut Vec<
             let (r, _) = punct(trimmed).expect("non-empty input has a char");
             (Kind::Punct, trimmed.len() - r.len())
         };
+        let text = &body[i..i + len];
+        let flags = if kind == Kind::Word {
+            super::lexicon::word_flags(text)
+        } else {
+            0
+        };
         out.push(Tok {
             start: i,
             end: i + len,
-            text: &body[i..i + len],
+            text,
             kind,
+            flags,
         });
         i += len;
     }

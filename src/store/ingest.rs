@@ -4,7 +4,13 @@
 //! batch holding every record of every staged article, then flushed. So an article is either
 //! wholly in the store or not at all, and its index entries are merged with those of the other
 //! staged articles: a popular cluster or a common word is written once per commit, not once per
-//! article, which is what makes a large ingest fast on sled.
+//! article.
+//!
+//! Index records are append-only (a posting is written once, never rewritten), because sled is
+//! log-structured: rewriting a growing posting list on every commit multiplies the bytes written
+//! and the size on disk. The indexes clustering reads on every quote (matcher keys, exact
+//! wordings, term statistics, vocabulary) are loaded into memory once per ingest session
+//! ([`Session`]), as `matcher::Clusterer` keeps them; lookups never load them.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -18,8 +24,16 @@ use super::{
     u64_value, url_host, IngestReport, Store, StoreError, WriteBatch, MAX_SPEAKERS,
 };
 
-/// Clusters whose ids fill one `W` posting bucket: bounds the size of one value.
-pub(crate) const TERM_BUCKET_BITS: u32 = 12;
+/// What clustering reads on every quote, loaded once per ingest session.
+pub(crate) struct Session {
+    pub stats: TermStats,
+    /// Matcher key → clusters, oldest first, at most [`matching::POSTING_CAP`].
+    pub keys: HashMap<u64, Vec<ClusterId>>,
+    /// Exact-wording hash → clusters.
+    pub exact: HashMap<u64, Vec<ClusterId>>,
+    /// Lookup vocabulary with document frequencies.
+    pub vocab: HashMap<String, u32>,
+}
 
 /// Staged articles, and every read that must see them before they are committed.
 #[derive(Default)]
@@ -30,9 +44,11 @@ pub(crate) struct Pending {
     pub clusters: HashMap<ClusterId, ClusterRec>,
     pub variants: HashMap<Vec<u8>, Variant>,
     pub outlets: HashMap<String, OutletRec>,
-    /// Current value of every touched posting list (`K`, `X`, `W` keys).
-    pub lists: HashMap<Vec<u8>, Vec<ClusterId>>,
-    pub vocab: HashMap<String, u32>,
+    /// New postings: matcher keys, exact wordings, lookup terms.
+    pub keys: Vec<(u64, ClusterId)>,
+    pub exact: Vec<(u64, ClusterId)>,
+    pub terms: HashMap<String, Vec<ClusterId>>,
+    pub vocab_dirty: HashSet<String>,
     pub stats_dirty: HashSet<u64>,
     /// Cluster numbering before the first staged article, to roll back on failure.
     pub next_cluster_before: Option<ClusterId>,
@@ -76,7 +92,8 @@ impl Store {
         if let Some(n) = pending.next_cluster_before {
             self.next_cluster = n;
         }
-        self.stats = None;
+        // The session saw the dropped articles: reload it from what is stored.
+        self.session = None;
     }
 
     fn stage(
@@ -99,8 +116,8 @@ impl Store {
             report.already_present = true;
             return Ok(report);
         }
-        if self.stats.is_none() {
-            self.stats = Some(self.load_term_stats()?);
+        if self.session.is_none() {
+            self.session = Some(self.load_session()?);
         }
         self.pending
             .next_cluster_before
@@ -215,21 +232,33 @@ impl Store {
         for (k, o) in &pending.outlets {
             batch.put(outlet_rec_key(k), encode(o));
         }
-        for (k, list) in &pending.lists {
-            batch.put(k.clone(), encode(list));
+        for (k, c) in &pending.keys {
+            batch.put(match_key(*k, *c), Vec::new());
         }
-        for (term, n) in &pending.vocab {
-            batch.put(vocab_key(term), n.to_be_bytes().to_vec());
+        for (h, c) in &pending.exact {
+            batch.put(exact_key(*h, *c), Vec::new());
         }
-        if let Some(stats) = &self.stats {
+        let seq = self.commits + 1;
+        for (term, list) in &pending.terms {
+            batch.put(term_key(term, seq), encode(list));
+        }
+        if let Some(session) = &self.session {
+            for term in &pending.vocab_dirty {
+                let n = session.vocab.get(term).copied().unwrap_or(0);
+                batch.put(vocab_key(term), n.to_be_bytes().to_vec());
+            }
             for t in &pending.stats_dirty {
-                batch.put(term_stats_key(*t), stats.df(*t).to_be_bytes().to_vec());
+                batch.put(
+                    term_stats_key(*t),
+                    session.stats.df(*t).to_be_bytes().to_vec(),
+                );
             }
             batch.put(
                 META_STATS_DOCS.to_vec(),
-                stats.docs().to_be_bytes().to_vec(),
+                session.stats.docs().to_be_bytes().to_vec(),
             );
         }
+        batch.put(META_COMMITS.to_vec(), seq.to_be_bytes().to_vec());
         let new_count = self.cluster_count + pending.new_clusters;
         batch.put(
             META_NEXT_CLUSTER.to_vec(),
@@ -246,15 +275,16 @@ impl Store {
         match result {
             Ok(()) => {
                 self.cluster_count = new_count;
+                self.commits = seq;
                 Ok(())
             }
             Err(e) => {
-                // Give back the cluster numbers the batch took, and reload the statistics
-                // from what is stored.
+                // Give back the cluster numbers the batch took, and reload the session from
+                // what is stored.
                 if let Some(n) = pending.next_cluster_before {
                     self.next_cluster = n;
                 }
-                self.stats = None;
+                self.session = None;
                 Err(e)
             }
         }
@@ -296,8 +326,9 @@ impl Store {
         Ok(key)
     }
 
-    /// Loads the matcher's term statistics, persisted under `T`.
-    fn load_term_stats(&self) -> Result<TermStats, StoreError> {
+    /// Loads what clustering reads on every quote: term statistics, matcher keys, exact
+    /// wordings, the lookup vocabulary.
+    fn load_session(&self) -> Result<Session, StoreError> {
         // TermStats can only be built through `observe` or serde; go through serde.
         #[derive(serde::Serialize)]
         struct Raw {
@@ -317,8 +348,36 @@ impl Store {
         }
         let json = serde_json::to_value(Raw { docs, df })
             .map_err(|e| StoreError::Corrupt(format!("term statistics: {e}")))?;
-        serde_json::from_value(json)
-            .map_err(|e| StoreError::Corrupt(format!("term statistics: {e}")))
+        let stats: TermStats = serde_json::from_value(json)
+            .map_err(|e| StoreError::Corrupt(format!("term statistics: {e}")))?;
+        let pairs = |p: u8| -> Result<HashMap<u64, Vec<ClusterId>>, StoreError> {
+            let mut map: HashMap<u64, Vec<ClusterId>> = HashMap::new();
+            for r in self.backend.scan_prefix(&[p]) {
+                let (k, _) = r?;
+                let (a, c) =
+                    pair_of(&k).ok_or_else(|| StoreError::Corrupt("bad posting".into()))?;
+                map.entry(a).or_default().push(c);
+            }
+            Ok(map)
+        };
+        let mut keys = pairs(prefix::MATCH_KEY)?;
+        for list in keys.values_mut() {
+            // Keys sort by cluster number, so the newest postings are last.
+            let extra = list.len().saturating_sub(matching::POSTING_CAP);
+            list.drain(..extra);
+        }
+        let exact = pairs(prefix::EXACT)?;
+        let mut vocab = HashMap::new();
+        for r in self.backend.scan_prefix(&[prefix::VOCAB]) {
+            let (k, v) = r?;
+            vocab.insert(String::from_utf8_lossy(&k[1..]).into_owned(), be_u32(&v)?);
+        }
+        Ok(Session {
+            stats,
+            keys,
+            exact,
+            vocab,
+        })
     }
 
     fn load_cluster(&self, id: ClusterId) -> Result<Option<ClusterRec>, StoreError> {
@@ -326,32 +385,6 @@ impl Store {
             return Ok(Some(c.clone()));
         }
         self.cluster(id)
-    }
-
-    /// The current value of a posting list, staged or stored.
-    fn list(&self, key: &[u8]) -> Result<Vec<ClusterId>, StoreError> {
-        if let Some(l) = self.pending.lists.get(key) {
-            return Ok(l.clone());
-        }
-        read_list(self.backend.as_ref(), key)
-    }
-
-    /// Adds `cid` to a posting list unless it is there; keeps at most `cap` (newest) entries.
-    fn post(&mut self, key: Vec<u8>, cid: ClusterId, cap: usize) -> Result<bool, StoreError> {
-        if !self.pending.lists.contains_key(&key) {
-            let stored = read_list(self.backend.as_ref(), &key)?;
-            self.pending.lists.insert(key.clone(), stored);
-        }
-        let list = self.pending.lists.get_mut(&key).expect("inserted above");
-        if list.contains(&cid) {
-            return Ok(false);
-        }
-        list.push(cid);
-        if list.len() > cap {
-            let extra = list.len() - cap;
-            list.drain(..extra);
-        }
-        Ok(true)
     }
 
     /// Finds the cluster of a new wording, or starts one, and records the wording in it.
@@ -363,13 +396,26 @@ impl Store {
         lang: Option<&str>,
         speaker: Option<&str>,
     ) -> Result<ClusterId, StoreError> {
-        let mut stats = self.stats.take().unwrap_or_default();
-        stats.observe(&p);
+        let session = self.session.take().expect("loaded by stage");
+        let mut session = session;
+        session.stats.observe(&p);
         self.pending.stats_dirty.extend(p.set.iter().copied());
-        let chosen = self.choose(&p, &stats);
-        self.stats = Some(stats);
-        let chosen = chosen?;
+        let chosen = self.choose(&p, &session);
+        let result = chosen.and_then(|c| self.place(c, p, wording, lang, speaker, &mut session));
+        self.session = Some(session);
+        result
+    }
 
+    /// Records a wording in the cluster chosen for it, or in a new one.
+    fn place(
+        &mut self,
+        chosen: Option<ClusterId>,
+        p: Prepared,
+        wording: &str,
+        lang: Option<&str>,
+        speaker: Option<&str>,
+        session: &mut Session,
+    ) -> Result<ClusterId, StoreError> {
         let (cid, mut rec) = match chosen {
             Some(cid) => {
                 let rec = self
@@ -429,10 +475,21 @@ impl Store {
             rec.canonical = wording.to_owned();
             rec.canonical_content = content;
         }
-        self.post(exact_key(p.exact), cid, usize::MAX)?;
+        let exact = session.exact.entry(p.exact).or_default();
+        if !exact.contains(&cid) {
+            exact.push(cid);
+            self.pending.exact.push((p.exact, cid));
+        }
         let words = new_variant.then(|| lookup::terms_of_folded(&p.folded));
         for k in matching::add_rep(&mut rec, p) {
-            self.post(match_key(k), cid, matching::POSTING_CAP)?;
+            let list = session.keys.entry(k).or_default();
+            if !list.contains(&cid) {
+                list.push(cid);
+                if list.len() > matching::POSTING_CAP {
+                    list.remove(0);
+                }
+                self.pending.keys.push((k, cid));
+            }
         }
         if let Some(words) = words {
             let lang = lang.unwrap_or("en");
@@ -441,13 +498,15 @@ impl Store {
                 if !lookup::indexed(&term, lang) || !seen.insert(term.clone()) {
                     continue;
                 }
-                if self.post(term_key(&term, cid >> TERM_BUCKET_BITS), cid, usize::MAX)? {
-                    let df = match self.pending.vocab.get(&term) {
-                        Some(n) => *n,
-                        None => self.vocab_df(&term)?,
-                    };
-                    self.pending.vocab.insert(term, df + 1);
+                let staged = self.pending.terms.entry(term.clone()).or_default();
+                if staged.contains(&cid) {
+                    continue;
                 }
+                staged.push(cid);
+                // Counts a cluster again when a later commit gives it another wording with the
+                // same word: document frequencies are approximate, which ranking tolerates.
+                *session.vocab.entry(term.clone()).or_default() += 1;
+                self.pending.vocab_dirty.insert(term);
             }
         }
         self.pending.clusters.insert(cid, rec);
@@ -455,9 +514,10 @@ impl Store {
     }
 
     /// The cluster `p` joins, if any.
-    fn choose(&self, p: &Prepared, stats: &TermStats) -> Result<Option<ClusterId>, StoreError> {
+    fn choose(&self, p: &Prepared, session: &Session) -> Result<Option<ClusterId>, StoreError> {
+        let stats = &session.stats;
         // Identical folded words: only the speaker constraint is left to check.
-        for cid in self.list(&exact_key(p.exact))? {
+        for &cid in session.exact.get(&p.exact).into_iter().flatten() {
             if let Some(c) = self.load_cluster(cid)? {
                 if matching::speaker_ok(&c, p) {
                     return Ok(Some(cid));
@@ -467,7 +527,7 @@ impl Store {
         let mut score: HashMap<ClusterId, f32> = HashMap::new();
         for k in matcher::query_keys(p, stats, matching::QUERY_KEYS) {
             let w = stats.weight(k);
-            for c in self.list(&match_key(k))? {
+            for &c in session.keys.get(&k).into_iter().flatten() {
                 *score.entry(c).or_insert(0.0) += w;
             }
         }
@@ -526,14 +586,4 @@ pub fn prepare_quotes(article: &Article, quotes: &[Quote]) -> Vec<Option<Prepare
             (!lookup::terms_of_folded(&p.folded).is_empty()).then_some(p)
         })
         .collect()
-}
-
-pub(crate) fn read_list(
-    backend: &dyn super::Backend,
-    key: &[u8],
-) -> Result<Vec<ClusterId>, StoreError> {
-    match backend.get(key)? {
-        Some(v) => decode("posting list", &v),
-        None => Ok(Vec::new()),
-    }
 }

@@ -178,12 +178,12 @@ impl Store {
                 for r in self.backend().scan_prefix(&records::term_prefix(stored)) {
                     let (_, v) = r?;
                     let list: Vec<ClusterId> = records::decode("posting list", &v)?;
+                    taken += list.len();
                     for cid in list {
                         let slot = found.entry(cid).or_insert_with(|| vec![0.0; query.len()]);
                         slot[qi] = slot[qi].max(*quality);
                     }
-                    taken += 1;
-                    if common && taken << super::ingest::TERM_BUCKET_BITS >= COMMON_DF as usize {
+                    if common && taken >= COMMON_DF as usize {
                         break;
                     }
                 }

@@ -41,9 +41,9 @@
 //! | `Y` cluster-id wording-hash(8) probe(1) | [`Variant`] | every distinct wording of a cluster, with its count |
 //! | `Q` cluster-id article-id start(4) | [`OccurrenceRec`] | occurrence: wording, span, kind, speaker, cue, channel, credits |
 //! | `E` from 0 to 0 article-id start index(2) | [`CreditEdgeRec`] | one edge per explicit credit |
-//! | `K` matcher-key(8) | postcard `Vec<u64>` | the matcher's candidate index: newest 256 clusters per key (`matcher::index_keys`) |
-//! | `X` exact-hash(8) | postcard `Vec<u64>` | clusters holding a wording with these folded words |
-//! | `W` term 0 bucket(8) | postcard `Vec<u64>` | lookup index: folded word → clusters using it, in buckets of 4096 cluster ids |
+//! | `K` matcher-key(8) cluster-id(8) | empty | the matcher's candidate index (`matcher::index_keys` of each representative) |
+//! | `X` exact-hash(8) cluster-id(8) | empty | clusters holding a wording with these folded words |
+//! | `W` term 0 commit(8) | postcard `Vec<u64>` | lookup index: folded word → clusters that got it, one segment per commit |
 //! | `V` term | u32 BE | lookup vocabulary: number of clusters using the word |
 //! | `T` term-id(8) | u32 BE | matcher term statistics (document frequency); `M stats_docs` holds N |
 //!
@@ -75,7 +75,6 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::article::Article;
-use crate::matcher::TermStats;
 
 pub use backend::{Backend, MemBackend, SledBackend, WriteBatch};
 pub use lookup::LookupHit;
@@ -156,8 +155,10 @@ pub struct Store {
     path: Option<PathBuf>,
     next_cluster: ClusterId,
     cluster_count: u64,
-    /// The matcher's term statistics, loaded on first ingest.
-    stats: Option<TermStats>,
+    /// What clustering reads on every quote, loaded on first ingest.
+    session: Option<ingest::Session>,
+    /// Commits so far: numbers the segments of the term index.
+    commits: u64,
     /// Articles staged for the next commit.
     pending: ingest::Pending,
 }
@@ -333,6 +334,10 @@ impl Store {
             Some(v) => u64_value(&v)?,
             None => 1,
         };
+        let commits = match backend.get(META_COMMITS)? {
+            Some(v) => u64_value(&v)?,
+            None => 0,
+        };
         let cluster_count = match backend.get(META_CLUSTER_COUNT)? {
             Some(v) => u64_value(&v)?,
             None => 0,
@@ -342,7 +347,8 @@ impl Store {
             path,
             next_cluster,
             cluster_count,
-            stats: None,
+            session: None,
+            commits,
             pending: Default::default(),
         })
     }

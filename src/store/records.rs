@@ -28,15 +28,15 @@ pub mod prefix {
     pub const OCCURRENCE: u8 = b'Q';
     /// `E from-outlet 0 to-outlet 0 article-id start index` → [`super::CreditEdgeRec`].
     pub const CREDIT_EDGE: u8 = b'E';
-    /// `K matcher-key` → newest 256 cluster ids: the matcher's candidate posting index.
+    /// `K matcher-key cluster-id` → empty: the matcher's candidate posting index.
     pub const MATCH_KEY: u8 = b'K';
-    /// `W term 0 bucket` → cluster ids: the lookup term index, in buckets of 4096 clusters.
+    /// `W term 0 commit` → cluster ids: the lookup term index, one segment per commit.
     pub const TERM: u8 = b'W';
     /// `V term` → u32 number of clusters with the term: lookup vocabulary and weights.
     pub const VOCAB: u8 = b'V';
     /// `Y cluster-id wording-hash` → [`super::Variant`]: one distinct wording of a cluster.
     pub const VARIANT: u8 = b'Y';
-    /// `X exact-hash` → cluster ids holding a wording with these folded words.
+    /// `X exact-hash cluster-id` → empty: clusters holding a wording with these folded words.
     pub const EXACT: u8 = b'X';
     /// `T term-id` → u32: the matcher's document frequency of a term (`matcher::TermStats`).
     pub const TERM_STATS: u8 = b'T';
@@ -46,6 +46,7 @@ pub const META_SCHEMA: &[u8] = b"Mschema";
 pub const META_NEXT_CLUSTER: &[u8] = b"Mnext_cluster";
 pub const META_CLUSTER_COUNT: &[u8] = b"Mcluster_count";
 pub const META_STATS_DOCS: &[u8] = b"Mstats_docs";
+pub const META_COMMITS: &[u8] = b"Mcommits";
 
 /// An outlet: what articles name as their publisher, and what credits name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,6 +104,7 @@ pub struct ClusterRec {
     pub occurrences: u32,
     /// The matcher's state for this cluster, as `matcher::Clusterer` keeps it: up to four
     /// representatives, which of them is canonical, and the folded speaker keys.
+    #[serde(with = "compact_reps")]
     pub reps: Vec<crate::matcher::Prepared>,
     pub canonical_rep: u32,
     pub speaker_keys: Vec<String>,
@@ -158,6 +160,55 @@ pub struct CreditEdgeRec {
     pub cluster: ClusterId,
     pub article: ArticleId,
     pub phrase: String,
+}
+
+/// Representatives are stored without what the decision never reads (the folded text, the
+/// language) or can recompute (the sorted term set): a third of the size.
+mod compact_reps {
+    use crate::matcher::Prepared;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    struct Rep {
+        terms: Vec<u64>,
+        exact: u64,
+        content: u32,
+        speaker: Option<String>,
+    }
+
+    pub fn serialize<S: Serializer>(reps: &[Prepared], s: S) -> Result<S::Ok, S::Error> {
+        let compact: Vec<Rep> = reps
+            .iter()
+            .map(|p| Rep {
+                terms: p.terms.clone(),
+                exact: p.exact,
+                content: p.content,
+                speaker: p.speaker.clone(),
+            })
+            .collect();
+        compact.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Prepared>, D::Error> {
+        let compact = Vec::<Rep>::deserialize(d)?;
+        Ok(compact
+            .into_iter()
+            .map(|r| {
+                let mut set = r.terms.clone();
+                set.sort_unstable();
+                set.dedup();
+                Prepared {
+                    folded: String::new(),
+                    lang: String::new(),
+                    speaker: r.speaker,
+                    terms: r.terms,
+                    set,
+                    exact: r.exact,
+                    content: r.content,
+                }
+            })
+            .collect())
+    }
 }
 
 pub fn encode<T: Serialize>(v: &T) -> Vec<u8> {
@@ -217,16 +268,25 @@ pub fn credit_edge_key(
     k
 }
 
-pub fn match_key(key: u64) -> Vec<u8> {
+pub fn match_key(key: u64, cluster: ClusterId) -> Vec<u8> {
     let mut k = vec![prefix::MATCH_KEY];
     k.extend_from_slice(&key.to_be_bytes());
+    k.extend_from_slice(&cluster.to_be_bytes());
     k
 }
 
-pub fn exact_key(hash: u64) -> Vec<u8> {
+pub fn exact_key(hash: u64, cluster: ClusterId) -> Vec<u8> {
     let mut k = vec![prefix::EXACT];
     k.extend_from_slice(&hash.to_be_bytes());
+    k.extend_from_slice(&cluster.to_be_bytes());
     k
+}
+
+/// The two numbers of a `K` or `X` key.
+pub fn pair_of(key: &[u8]) -> Option<(u64, ClusterId)> {
+    let a: [u8; 8] = key.get(1..9)?.try_into().ok()?;
+    let b: [u8; 8] = key.get(9..17)?.try_into().ok()?;
+    Some((u64::from_be_bytes(a), u64::from_be_bytes(b)))
 }
 
 pub fn variant_prefix(cluster: ClusterId) -> Vec<u8> {
@@ -262,10 +322,10 @@ pub fn term_prefix(term: &str) -> Vec<u8> {
     k
 }
 
-/// One bucket of a term's posting list: the clusters numbered `bucket << 12 ..`.
-pub fn term_key(term: &str, bucket: u64) -> Vec<u8> {
+/// One segment of a term's posting list: the clusters that got the term in one commit.
+pub fn term_key(term: &str, commit: u64) -> Vec<u8> {
     let mut k = term_prefix(term);
-    k.extend_from_slice(&bucket.to_be_bytes());
+    k.extend_from_slice(&commit.to_be_bytes());
     k
 }
 

@@ -251,7 +251,7 @@ fn schema_versions_are_checked() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("db");
     {
-        let store = Store::open(&path).unwrap();
+        let mut store = Store::open(&path).unwrap();
         let mut b = WriteBatch::default();
         b.put(
             META_SCHEMA.to_vec(),
