@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    is_content, Match, Prepared, Stage, TermStats, ALIGN_THRESHOLD, MIN_FRAGMENT_CONTENT,
+    is_content, Match, MIN_SHARED_CONTENT, Prepared, Stage, TermStats, ALIGN_THRESHOLD, MIN_FRAGMENT_CONTENT,
     OVERLAP_THRESHOLD,
 };
 
@@ -92,7 +92,9 @@ pub fn same_statement_with(
         }
     }
     let score = overlap_score(2.0 * shared / (wa + wb), a, b);
-    (score >= t.overlap).then_some(Match {
+    // One shared content word is never enough evidence of a rewording ("obey the orders of
+    // humanity" / "disobey the orders of Trump").
+    (score >= t.overlap && shared_content(a, b) >= MIN_SHARED_CONTENT).then_some(Match {
         stage: Stage::Overlap,
         score: score.min(1.0),
     })
@@ -173,6 +175,22 @@ fn set_weights(a: &Prepared, b: &Prepared, stats: &TermStats) -> (f32, f32, f32)
         }
     }
     (wa, wb, shared)
+}
+
+fn shared_content(a: &Prepared, b: &Prepared) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while i < a.set.len() && j < b.set.len() {
+        match a.set[i].cmp(&b.set[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                n += usize::from(is_content(a.set[i]));
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    n
 }
 
 fn contains(long: &[u64], short: &[u64]) -> bool {

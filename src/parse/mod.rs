@@ -242,7 +242,8 @@ fn attribute_all(body: &str, raw: &[RawQuote]) -> Vec<Attributed> {
         tokenize(body, pos, block_end, &mut toks);
         seen_to = block_end;
         let sents = sentences(body, &toks);
-        let channels = channel_matches(body, &toks);
+        let channel_found = channel_matches(body, &toks);
+        let channels: Vec<(usize, usize)> = channel_found.iter().map(|c| c.toks).collect();
         let mut block_speaker: Option<Speaker> = None;
         // Only a speaker named with a cue carries over to the next paragraph; a list of
         // “…” ― Name entries must not hand one name down to the next entry.
@@ -299,10 +300,10 @@ fn attribute_all(body: &str, raw: &[RawQuote]) -> Vec<Attributed> {
                 }
                 let (s_from, s_to) = (toks[lo].start, toks[hi - 1].end);
                 let gaps = gaps_of(&toks[lo..hi], s_from, s_to);
-                let channel = channels
+                let channel = channel_found
                     .iter()
-                    .find(|&&(a, b)| a >= lo && b <= hi)
-                    .map(|&(a, b)| (toks[a].start, toks[b - 1].end));
+                    .find(|c| c.toks.0 >= lo && c.toks.1 <= hi)
+                    .map(|c| c.bytes);
                 result[q] = Attributed {
                     kind,
                     speaker,
@@ -456,8 +457,14 @@ const SENTENCE_STARTERS: &[&str] = &[
     "For",
 ];
 
+/// A channel phrase found in a block: its tokens, and its exact bytes ("on X" of "on X.").
+struct ChannelMatch {
+    toks: (usize, usize),
+    bytes: (usize, usize),
+}
+
 // channel = {channels}, as token ranges of the block
-fn channel_matches(body: &str, toks: &[Tok]) -> Vec<(usize, usize)> {
+fn channel_matches(body: &str, toks: &[Tok]) -> Vec<ChannelMatch> {
     let lex = lexicon();
     let mut out = Vec::new();
     let (Some(first), Some(last)) = (toks.first(), toks.last()) else {
@@ -479,7 +486,10 @@ fn channel_matches(body: &str, toks: &[Tok]) -> Vec<(usize, usize)> {
                 .iter()
                 .position(|t| t.end == b || t.end == b + 1 && t.start < b && t.text.ends_with('.'));
             if let (Some(ta), Some(tb)) = (ta, tb) {
-                out.push((ta, tb + 1));
+                out.push(ChannelMatch {
+                    toks: (ta, tb + 1),
+                    bytes: (a, b),
+                });
             }
         }
     }
