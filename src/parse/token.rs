@@ -4,7 +4,7 @@ use nom::branch::alt;
 use nom::bytes::complete::{take_while, take_while1};
 use nom::character::complete::{anychar, char as ch, satisfy};
 use nom::combinator::{opt, recognize};
-use nom::multi::many0;
+use nom::multi::many0_count;
 use nom::sequence::pair;
 use nom::{IResult, Parser};
 
@@ -83,7 +83,7 @@ fn word_part(i: &str) -> IResult<&str, &str> {
 fn word(i: &str) -> IResult<&str, &str> {
     let (rest, w) = recognize(pair(
         pair(satisfy(char::is_alphabetic), take_while(is_word_char)),
-        many0(pair(
+        many0_count(pair(
             satisfy(|c| matches!(c, '\'' | '’' | '-' | '.' | '&')),
             word_part,
         )),
@@ -104,7 +104,7 @@ fn number(i: &str) -> IResult<&str, &str> {
     recognize(pair(
         take_while1(|c: char| c.is_ascii_digit()),
         pair(
-            many0(pair(
+            many0_count(pair(
                 satisfy(|c| matches!(c, ',' | '.' | ':')),
                 take_while1(|c: char| c.is_ascii_digit()),
             )),
