@@ -172,6 +172,28 @@ fn gender_of(name: &str, titles: &[String]) -> Option<char> {
     super::lexicon::lexicon().first_names.get(&first).copied()
 }
 
+fn starts_particle(b: &[u8]) -> bool {
+    [
+        "de ", "del ", "da ", "van ", "von ", "bin ", "al ", "la ", "le ", "di ",
+    ]
+    .iter()
+    .any(|p| b.starts_with(p.as_bytes()))
+}
+
+fn is_title_word(w: &str) -> bool {
+    super::lexicon::word_flags(w) & super::attribution::flag::TITLE != 0
+}
+
+/// A short line without a sentence end is a headline or a caption: title case names nobody
+/// reliably there.
+fn is_headline(body: &str, at: usize) -> bool {
+    let b = body.as_bytes();
+    let start = memchr::memrchr(b'\n', &b[..at]).map_or(0, |k| k + 1);
+    let end = memchr::memchr(b'\n', &b[at..]).map_or(b.len(), |k| at + k);
+    let line = body[start..end].trim_end();
+    line.len() < 150 && !line.ends_with(['.', '"', '”', '?', '!', ':'])
+}
+
 fn last_word(name: &str) -> &str {
     name.split_whitespace()
         .rev()
@@ -221,42 +243,50 @@ impl Resolver {
     }
 
     /// Records the names in running text without quotes. Only runs of two or more capitalized
-    /// words can name someone here, so only those are tokenized: the rest is skipped at the
-    /// speed of a whitespace split.
+    /// words can name someone here, so the scan stops only at capitals that start a word and
+    /// tokenizes just those runs. Title-case lines (headlines) are skipped.
     pub fn observe_text(&mut self, body: &str, from: usize, to: usize) {
+        let b = body.as_bytes();
+        let word_end = |mut i: usize| {
+            while i < to && !b[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            i
+        };
         let mut toks = Vec::new();
-        for line in body[from..to].split('\n') {
-            let base = line.as_ptr() as usize - body.as_ptr() as usize;
-            let mut run: Option<(usize, usize)> = None;
-            let mut words = 0;
-            let mut capped = 0;
-            let mut flush = |run: &mut Option<(usize, usize)>, this: &mut Self| {
-                if let Some((a, b)) = run.take() {
-                    toks.clear();
-                    super::token::tokenize(body, a, b, &mut toks);
-                    this.observe_run(&toks);
-                }
+        let mut i = from;
+        while i < to {
+            let Some(k) = b[i..to].iter().position(u8::is_ascii_uppercase) else {
+                break;
             };
-            for w in line.split_ascii_whitespace() {
+            i += k;
+            let at_word_start = i == 0 || matches!(b[i - 1], b' ' | b'\n' | b'\t' | b'(' | b'"');
+            if !at_word_start {
+                i = word_end(i);
+                continue;
+            }
+            let start = i;
+            let mut end = word_end(i);
+            let mut words = 1;
+            while end + 1 < to
+                && b[end] == b' '
+                && (b[end + 1].is_ascii_uppercase() || starts_particle(&b[end + 1..to]))
+                && !matches!(b[end - 1], b',' | b';' | b':')
+                && !(b[end - 1] == b'.'
+                    && end - start > 4
+                    && !b[start..end].contains(&b' ')
+                    && !is_title_word(&body[start..end - 1]))
+            {
+                end = word_end(end + 1);
                 words += 1;
-                let start = base + (w.as_ptr() as usize - line.as_ptr() as usize);
-                let cap = w.chars().next().is_some_and(char::is_uppercase);
-                capped += usize::from(cap);
-                if cap {
-                    run = Some(run.map_or((start, start + w.len()), |(a, _)| (a, start + w.len())));
-                    if w.ends_with([',', '.', ';', ':']) && !w.ends_with("r.") && !w.ends_with("s.")
-                    {
-                        flush(&mut run, self);
-                    }
-                } else {
-                    flush(&mut run, self);
-                }
             }
-            // A title-case line is a headline: it names nobody reliably.
-            if words >= 3 && capped * 4 >= words * 3 {
-                run = None;
+            i = end;
+            if words < 2 || is_headline(body, start) {
+                continue;
             }
-            flush(&mut run, self);
+            toks.clear();
+            super::token::tokenize(body, start, end, &mut toks);
+            self.observe_run(&toks);
         }
     }
 
