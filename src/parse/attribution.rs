@@ -534,9 +534,8 @@ fn subject_before(
     if end > lo && toks[end - 1].is_punct(')') {
         end = (lo..end).rev().find(|&i| toks[i].is_punct('('))?;
     }
-    if end > lo && toks[end - 1].is_punct(',') {
-        let before = skip_appositive_back(toks, lo, end - 1)?;
-        end = before;
+    while end > lo && toks[end - 1].is_punct(',') {
+        end = skip_appositive_back(toks, lo, end - 1)?;
     }
     if end > lo && is_in(&toks[end - 1], &["who", "which"]) {
         end -= 1;
@@ -625,6 +624,67 @@ pub(crate) fn indirect_speaker(
     (opens && !vague).then_some(m)
 }
 
+// possessive-source = name "’s" cue-noun        ; Donald Trump’s claim that “…”
+fn possessive_source(toks: &[Tok], lo: usize, p: usize) -> Option<Mention> {
+    if !toks[p].is_cap() {
+        return None;
+    }
+    let mut s = p;
+    while s > lo && toks[s - 1].is_cap() && !toks[s - 1].is_possessive() && p - s < 4 {
+        s -= 1;
+    }
+    let last = toks[p].text;
+    let bare = last
+        .strip_suffix("’s")
+        .or_else(|| last.strip_suffix("'s"))
+        .or_else(|| last.strip_suffix('’'))
+        .unwrap_or(last);
+    let name: Vec<&str> = toks[s..p]
+        .iter()
+        .filter(|t| !is_title(t) && !has(t, flag::LEADING_NOISE | flag::DETERMINERS))
+        .map(|t| t.text)
+        .chain([bare])
+        .collect();
+    let titles = toks[s..p]
+        .iter()
+        .filter(|t| is_title(t))
+        .map(|t| t.text.trim_end_matches('.').to_lowercase())
+        .collect();
+    if bare.is_empty() || resolve_stop(bare) {
+        return None;
+    }
+    Some(Mention {
+        start: toks[s].start,
+        end: toks[p].start + bare.len(),
+        text: toks[s..=p]
+            .iter()
+            .map(|t| t.text)
+            .collect::<Vec<_>>()
+            .join(" "),
+        np: Np::Name {
+            name: name.join(" "),
+            titles,
+        },
+    })
+}
+
+/// Capitalized words that are no one's name ("Monday’s", "America’s" is a name of sorts but
+/// not a speaker's).
+fn resolve_stop(word: &str) -> bool {
+    CALENDAR.iter().any(|w| word.eq_ignore_ascii_case(w))
+        || [
+            "America",
+            "Today",
+            "Tonight",
+            "Yesterday",
+            "It",
+            "He",
+            "She",
+            "They",
+        ]
+        .contains(&word)
+}
+
 /// Runs post-attribution, then pre-attribution, for the quote token at `k` of the sentence
 /// `lo..hi` (follow-on is decided by the caller, who knows the earlier speakers).
 pub(crate) fn attribute(
@@ -637,7 +697,37 @@ pub(crate) fn attribute(
     if let Some(f) = post_attribution(toks, k, hi) {
         return f;
     }
-    pre_attribution(toks, lo, k, channels).unwrap_or_default()
+    pre_attribution(toks, lo, k, channels)
+        .or_else(|| tail_attribution(toks, k, hi))
+        .unwrap_or_default()
+}
+
+// tail-attribution = … "," ( speaker-np [aux] cue / cue speaker-np ) ( "," / EOS )
+//   ; A cashier who “steals a handful of $20s” is held accountable, Warren said.
+//   ; “You squeezed employees …” to drive up the stock price, she said, referencing …
+fn tail_attribution(toks: &[Tok], k: usize, hi: usize) -> Option<Found> {
+    let mut end = hi;
+    while end > k + 1 && toks[end - 1].kind == Kind::Punct && !toks[end - 1].is_punct(',') {
+        end -= 1;
+    }
+    let mut f = (k + 1..end)
+        .filter(|&c| toks[c].is_punct(','))
+        .find_map(|c| {
+            let clause_end = (c + 1..end).find(|&i| toks[i].is_punct(',')).unwrap_or(end);
+            if clause_end - c > 8 || toks[c + 1..clause_end].iter().any(|t| t.quote().is_some()) {
+                return None;
+            }
+            let f = post_attribution(toks, c, clause_end)?;
+            // The clause is just "NP cue" or "cue NP" (with a word or two), not a new clause.
+            let cue_end = f.cue.map_or(0, |(_, e)| e);
+            let rest = toks[c + 1..clause_end]
+                .iter()
+                .filter(|t| t.start >= cue_end)
+                .count();
+            (rest <= 3).then_some(f)
+        })?;
+    f.rule = Rule::Pre;
+    Some(f)
 }
 
 // post-attribution = close-mark [ "," / "—" ] ( speaker-np [aux] cue / cue speaker-np
@@ -720,7 +810,7 @@ fn post_attribution(toks: &[Tok], k: usize, hi: usize) -> Option<Found> {
             while end > j && has(&toks[end - 1], flag::AUX) {
                 end -= 1;
             }
-            if end > j && toks[end - 1].is_punct(',') {
+            while end > j && toks[end - 1].is_punct(',') {
                 end = skip_appositive_back(toks, j, end - 1)?;
             }
             // the phrase must start right after the quote
@@ -773,11 +863,19 @@ fn pre_attribution(
         if t.is_cap() && c != lo {
             continue; // "Said" inside a name or title
         }
-        // Used as a noun: "the statement", "a report", "his post" (but "He’s claiming" is a verb).
-        if c > lo
-            && (has(&toks[c - 1], flag::DETERMINERS)
-                || toks[c - 1].is_possessive() && !is_pronoun_contraction(&toks[c - 1]))
-        {
+        // Used as a noun: "the statement", "a report", "his post" (but "He’s claiming" is a
+        // verb). After a possessive name the noun is a cue itself: "Trump’s claim that “…”".
+        if c > lo && toks[c - 1].is_possessive() && !is_pronoun_contraction(&toks[c - 1]) {
+            if let Some(m) = possessive_source(toks, lo, c - 1) {
+                return Some(Found {
+                    speaker: Some(m),
+                    cue: Some((t.start, t.end)),
+                    rule: Rule::Pre,
+                });
+            }
+            continue;
+        }
+        if c > lo && has(&toks[c - 1], flag::DETERMINERS) {
             continue;
         }
         let subject = subject_before(toks, lo, c, channels).or_else(|| {
