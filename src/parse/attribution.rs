@@ -513,6 +513,24 @@ fn skip_appositive_back(toks: &[Tok], lo: usize, i: usize) -> Option<usize> {
     None
 }
 
+/// "a local member of parliament, Eric Ciotti, told": a name set off by commas right before
+/// the cue is the speaker, and the phrase before it describes them.
+fn named_between_commas(toks: &[Tok], lo: usize, end: usize) -> Option<Mention> {
+    if end < lo + 3 || !toks[end - 1].is_punct(',') {
+        return None;
+    }
+    let open = (lo..end - 1).rev().find(|&i| toks[i].is_punct(','))?;
+    if open == lo || end - 1 - open > 5 {
+        return None;
+    }
+    let m = np_mention(toks, open + 1, end - 1)?;
+    let described = np_mention(toks, lo, open).is_some_and(|d| matches!(d.np, Np::Role(_)))
+        || toks[lo..open]
+            .first()
+            .is_some_and(|t| has(t, flag::DETERMINERS));
+    (matches!(m.np, Np::Name { .. }) && described).then_some(m)
+}
+
 // pre-attribution: [ channel "," ] speaker-np [ appositive ] *aux cue ...
 fn subject_before(
     toks: &[Tok],
@@ -533,6 +551,9 @@ fn subject_before(
     }
     if end > lo && toks[end - 1].is_punct(')') {
         end = (lo..end).rev().find(|&i| toks[i].is_punct('('))?;
+    }
+    if let Some(m) = named_between_commas(toks, lo, end) {
+        return Some(m);
     }
     while end > lo && toks[end - 1].is_punct(',') {
         end = skip_appositive_back(toks, lo, end - 1)?;
@@ -760,8 +781,12 @@ fn post_attribution(toks: &[Tok], k: usize, hi: usize) -> Option<Found> {
         cue: Some((cue.start, cue.end)),
         rule: Rule::Post,
     };
-    // cue speaker-np: "said Petro", "said a spokesman for the ministry"
-    if let Some(class) = is_cue(&toks[j]).filter(|_| toks[j].is_lower_word()) {
+    // cue speaker-np: "said Petro", "said a spokesman for the ministry"; after "told" the
+    // phrase is the audience ("told France Info"), never the speaker.
+    let audience_cue = ["told", "tells", "tell", "telling"]
+        .iter()
+        .any(|w| toks[j].is(w));
+    if let Some(class) = is_cue(&toks[j]).filter(|_| toks[j].is_lower_word() && !audience_cue) {
         let end = np_forward_end(toks, j + 1, hi);
         if let Some(m) = (j + 1..end)
             .rev()
@@ -809,6 +834,9 @@ fn post_attribution(toks: &[Tok], k: usize, hi: usize) -> Option<Found> {
             let mut end = c;
             while end > j && has(&toks[end - 1], flag::AUX) {
                 end -= 1;
+            }
+            if let Some(m) = named_between_commas(toks, j, end) {
+                return Some(found(m, t, class));
             }
             while end > j && toks[end - 1].is_punct(',') {
                 end = skip_appositive_back(toks, j, end - 1)?;
