@@ -3,10 +3,10 @@
 #
 #   scripts/bench_store.sh [CORPUS] [N_LOOKUPS]
 #
-# Prints: ingest wall time, articles/s, MB/s of input, peak RSS, store size on disk, and the
-# p50 / p99 / max latency of `quotetrace lookup` (one process per lookup, store open included)
-# over fragments drawn from the stored quotes (3–8 consecutive words of a random wording,
-# lower-cased, sometimes with the last word cut short).
+# Prints: ingest wall and CPU time, articles/s, peak RSS, store size on disk, and the latency
+# of `quotetrace lookup` over fragments drawn from the stored quotes (3–8 consecutive words of
+# a random wording, lower-cased, sometimes with the last word cut short): per process (store
+# open included) for 50 of them, and in one process (`lookup --batch`) for all of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CORPUS=${1:-../shared/corpus/allsides.jsonl.gz}
@@ -30,8 +30,9 @@ secs = parts[-1] + 60 * parts[-2] + (3600 * parts[-3] if len(parts) == 3 else 0)
 rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", t).group(1))
 print(f"articles read {s['articles']}, stored {s['new_articles']}, quotes {s['quotes']}, "
       f"clusters {s['new_clusters']}, skipped {len(s['skipped'])}")
-print(f"wall {secs:.1f} s, {s['articles']/secs:.0f} articles/s, {s['quotes']/secs:.0f} quotes/s, "
-      f"peak RSS {rss/1024:.0f} MB")
+cpu = sum(float(re.search(p + r" \(seconds\): ([0-9.]+)", t).group(1)) for p in ("User time", "System time"))
+print(f"wall {secs:.1f} s (CPU {cpu:.1f} s), {s['articles']/secs:.0f} articles/s, "
+      f"{s['quotes']/secs:.0f} quotes/s, peak RSS {rss/1024:.0f} MB")
 PY
 echo "store size on disk: $(du -sh "$DB" | cut -f1)"
 
@@ -56,15 +57,27 @@ for _ in range(int(sys.argv[2])):
     print(frag.replace("\n", " "))
 PY
 : >"$WORK/ms.txt"
-while IFS= read -r frag; do
+# One process per lookup (store open included), for the first 50 fragments.
+head -50 "$WORK/fragments.txt" | while IFS= read -r frag; do
   s=$(date +%s%N)
   "$BIN" --db "$DB" lookup --limit 5 "$frag" >/dev/null 2>&1 || true
   e=$(date +%s%N)
   echo $(( (e - s) / 1000 )) >>"$WORK/ms.txt"
-done <"$WORK/fragments.txt"
+done
 python3 - "$WORK/ms.txt" <<'PY'
 import sys
 v = sorted(int(x) / 1000 for x in open(sys.argv[1]))
 q = lambda p: v[min(len(v) - 1, int(p * len(v)))]
-print(f"lookup latency over {len(v)} fragments: p50 {q(0.5):.1f} ms, p99 {q(0.99):.1f} ms, max {v[-1]:.1f} ms")
+print(f"lookup as one process each ({len(v)} fragments, store open included): p50 {q(0.5):.0f} ms, p99 {q(0.99):.0f} ms")
+PY
+# All fragments in one process: the lookup itself, store opened once.
+"$BIN" --db "$DB" lookup --limit 5 --json --batch "$WORK/fragments.txt" >"$WORK/batch.jsonl" || true
+python3 - "$WORK/batch.jsonl" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+v = sorted(r["millis"] for r in rows)
+q = lambda p: v[min(len(v) - 1, int(p * len(v)))]
+hit = sum(1 for r in rows if r["results"])
+print(f"lookup in one process over {len(v)} fragments: p50 {q(0.5):.1f} ms, p99 {q(0.99):.1f} ms, "
+      f"max {v[-1]:.1f} ms; {hit} fragments found a cluster")
 PY

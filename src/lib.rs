@@ -10,6 +10,10 @@
 //!    outlets, following the grammar written down in `grammar/`.
 //! 3. [`normalize`] folds quote text to a comparable form, and [`matcher`] clusters variants of
 //!    one statement.
+//! 4. [`store`] records articles, quote clusters, occurrences and credits (sled, behind a
+//!    storage trait), and [`provenance`] tells from them who carried a quote first and how each
+//!    later carrier credited it.
+//! 5. [`cli`] is the command line over these stages.
 //!
 //! Data flows parse → match → store and never back up.
 //!
@@ -19,7 +23,8 @@
 //! let body = "“We will not back down,” Petro wrote on X.";
 //! let quotes = parse::extract(body);
 //! assert_eq!(quotes.len(), 1);
-//! assert_eq!(quotes[0].text, "We will not back down,");
+//! assert_eq!(quotes[0].quote.text, "We will not back down,");
+//! assert_eq!(quotes[0].channel.as_ref().unwrap().text, "on X");
 //! assert_eq!(quotes[0].speaker.as_ref().unwrap().name, "Petro");
 //! ```
 

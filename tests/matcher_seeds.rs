@@ -87,6 +87,20 @@ fn seed_statements_cluster_as_in_issue_3() {
         for n in &needles[1..] {
             assert_eq!(cluster_of(&qs, n), c, "{n:?} not with {:?}", needles[0]);
         }
+        let copies = qs.iter().filter(|q| q.cluster == c).count();
+        let want = match needles[0] {
+            "all levels of the public security force’s intelligence services" => 5,
+            "the fight against drugs must be subordinated" => 3,
+            "as long as the missile attacks on boats continue" => 2,
+            "He may have been carrying fish" => 3,
+            "President Trump is taking strong action" => 2,
+            _ => 1,
+        };
+        assert!(
+            copies >= want,
+            "{:?}: {copies} quotes in its cluster, want {want}",
+            needles[0]
+        );
         if let Some(other) = expected.insert(c, g) {
             panic!("groups {:?} and {:?} merged", groups[other][0], needles[0]);
         }

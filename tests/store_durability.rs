@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use quotetrace::article::{Article, Meta};
 use quotetrace::store::{article_id, Store};
 
-const ARTICLES: usize = 4_000;
+const ARTICLES: usize = 2_500;
 
 /// A tiny deterministic generator, so the test needs no extra crate.
 struct Lcg(u64);
@@ -113,7 +113,7 @@ fn sigkill_mid_ingest_loses_nothing_reported_and_leaves_nothing_half_written() {
         let n = std::fs::read_to_string(&log)
             .map(|s| s.lines().count())
             .unwrap_or(0);
-        if n >= 200 {
+        if n >= 150 {
             break;
         }
         assert!(

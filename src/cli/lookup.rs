@@ -13,8 +13,12 @@ use crate::store::Store;
 #[derive(Debug, Clone, Args)]
 pub struct LookupArgs {
     /// A fragment of the quote, in any outlet's wording.
-    #[arg(value_name = "FRAGMENT")]
-    pub fragment: String,
+    #[arg(value_name = "FRAGMENT", required_unless_present = "batch")]
+    pub fragment: Option<String>,
+    /// Look up every line of FILE (`-` for stdin) instead, opening the store once; with
+    /// `--json`, prints one JSON line per fragment: {fragment, millis, results}.
+    #[arg(long, value_name = "FILE", conflicts_with = "fragment")]
+    pub batch: Option<std::path::PathBuf>,
     /// Show at most this many clusters, best first.
     #[arg(long, default_value_t = 5, value_name = "N")]
     pub limit: usize,
@@ -85,13 +89,55 @@ pub fn render(found: &[Found]) -> String {
 
 pub fn run(args: &LookupArgs, db: &Path) -> anyhow::Result<i32> {
     let store = Store::open_existing(db)?;
-    let found = find(&store, &args.fragment, args.limit)?;
+    if let Some(path) = &args.batch {
+        return run_batch(args, &store, path);
+    }
+    let fragment = args.fragment.as_deref().unwrap_or_default();
+    let found = find(&store, fragment, args.limit)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&found)?);
     } else if found.is_empty() {
-        eprintln!("no quote matches “{}”", args.fragment);
+        eprintln!("no quote matches “{fragment}”");
     } else {
         print!("{}", render(&found));
     }
     Ok(if found.is_empty() { 1 } else { 0 })
+}
+
+fn run_batch(args: &LookupArgs, store: &Store, path: &Path) -> anyhow::Result<i32> {
+    use std::io::{BufRead, Write};
+    let reader: Box<dyn BufRead> = if path == Path::new("-") {
+        Box::new(std::io::stdin().lock())
+    } else {
+        let f = std::fs::File::open(path)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+        Box::new(std::io::BufReader::new(f))
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut any = false;
+    for line in reader.lines() {
+        let fragment = line?;
+        if fragment.trim().is_empty() {
+            continue;
+        }
+        let started = std::time::Instant::now();
+        let found = find(store, &fragment, args.limit)?;
+        let millis = started.elapsed().as_secs_f64() * 1000.0;
+        any |= !found.is_empty();
+        if args.json {
+            let line =
+                serde_json::json!({ "fragment": fragment, "millis": millis, "results": found });
+            writeln!(out, "{line}")?;
+        } else {
+            writeln!(out, "## {fragment}\n")?;
+            if found.is_empty() {
+                writeln!(out, "no quote matches\n")?;
+            } else {
+                write!(out, "{}", render(&found))?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(if any { 0 } else { 1 })
 }

@@ -5,9 +5,10 @@ use std::io::{BufRead, Write};
 use serde::{Deserialize, Serialize};
 
 use super::lookup::{fragment_coverage, fragment_terms, Vocabulary};
+use super::similarity::{decide, set_weight_vec};
 use super::{
-    index_keys, prepare, query_keys, same_statement_with, speakers_compatible, ClusterId, IdMap,
-    Link, MatchError, Prepared, Stage, TermStats, Thresholds,
+    index_keys, prepare, query_keys, speakers_compatible, ClusterId, IdMap, Link, MatchError,
+    Prepared, Stage, TermStats, Thresholds,
 };
 
 /// Representatives kept per cluster: the canonical (most content words) plus earlier members.
@@ -15,7 +16,7 @@ const REPS: usize = 4;
 /// Rarest keys of a new quote that are looked up in the index.
 const QUERY_KEYS: usize = 8;
 /// Most recent postings read per key, so a common word costs a bounded amount.
-const POSTING_CAP: usize = 256;
+const POSTING_CAP: usize = 64;
 /// Candidate clusters fully compared per new quote.
 const CANDIDATES: usize = 8;
 
@@ -23,6 +24,8 @@ const CANDIDATES: usize = 8;
 struct Cluster {
     /// At most [`REPS`] members the decision compares against.
     reps: Vec<Prepared>,
+    /// Set weights of each representative, looked up once (valid while statistics are fixed).
+    weights: Vec<Vec<f32>>,
     /// Index into `reps` of the member with the most content words.
     canonical: usize,
     /// Every distinct known speaker of the members.
@@ -181,6 +184,7 @@ impl Clusterer {
                 let c = self.clusters.len();
                 self.clusters.push(Cluster {
                     reps: Vec::with_capacity(1),
+                    weights: Vec::with_capacity(1),
                     canonical: 0,
                     speakers: Vec::new(),
                     size: 0,
@@ -232,6 +236,7 @@ impl Clusterer {
             }
         }
         let mut best: Option<(usize, f32)> = None;
+        let wp = set_weight_vec(p, &self.stats);
         for c in self.candidates(p) {
             let cl = &self.clusters[c];
             if !self.speaker_ok(cl, p) {
@@ -241,7 +246,14 @@ impl Clusterer {
             let mut sum = 0.0;
             let mut excerpt = false;
             for (i, r) in cl.reps.iter().enumerate() {
-                if let Some(m) = same_statement_with(p, r, &self.stats, &self.thresholds) {
+                let fresh;
+                let wr = if self.fixed_stats {
+                    &cl.weights[i]
+                } else {
+                    fresh = set_weight_vec(r, &self.stats);
+                    &fresh
+                };
+                if let Some(m) = decide(p, &wp, r, wr, &self.thresholds) {
                     hits += 1;
                     sum += m.score;
                     excerpt |= i == cl.canonical && m.stage != Stage::Overlap;
@@ -275,8 +287,10 @@ impl Clusterer {
             list.push(c as u32);
         }
         let longer = cl.reps.is_empty() || p.content > cl.reps[cl.canonical].content;
+        let w = set_weight_vec(&p, &self.stats);
         let slot = if cl.reps.len() < REPS {
             cl.reps.push(p);
+            cl.weights.push(w);
             cl.reps.len() - 1
         } else if longer {
             // Keep the new canonical; drop the representative with the fewest content words.
@@ -287,6 +301,7 @@ impl Clusterer {
                 .min_by_key(|(_, r)| r.content)
                 .expect("reps is full");
             cl.reps[drop] = p;
+            cl.weights[drop] = w;
             drop
         } else {
             return;

@@ -328,6 +328,11 @@ mod tests {
         let s = TermStats::default();
         assert_eq!(s.weight(term_id("drug", true)), 1.0);
         assert!(s.weight(term_id("the", false)) < 0.5);
+        let big = TermStats {
+            docs: 1_000_000,
+            ..TermStats::default()
+        };
+        assert!(big.weight(term_id("the", false)) > 0.9 * big.weight(term_id("drug", true)));
     }
 
     #[test]

@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    is_content, Match, MIN_SHARED_CONTENT, Prepared, Stage, TermStats, ALIGN_THRESHOLD, MIN_FRAGMENT_CONTENT,
-    OVERLAP_THRESHOLD,
+    is_content, Match, Prepared, Stage, TermStats, ALIGN_THRESHOLD, MIN_FRAGMENT_CONTENT,
+    MIN_SHARED_CONTENT, OVERLAP_THRESHOLD,
 };
 
 /// Can two speakers have said the same words? Unknown speakers are compatible with anyone;
@@ -62,6 +62,29 @@ pub fn same_statement_with(
     stats: &TermStats,
     t: &Thresholds,
 ) -> Option<Match> {
+    decide(
+        a,
+        &set_weight_vec(a, stats),
+        b,
+        &set_weight_vec(b, stats),
+        t,
+    )
+}
+
+/// The weight of each term of `p.set`, in order.
+pub(crate) fn set_weight_vec(p: &Prepared, stats: &TermStats) -> Vec<f32> {
+    p.set.iter().map(|&t| stats.weight(t)).collect()
+}
+
+/// The cascade on precomputed set weights (`wa[i]` is the weight of `a.set[i]`), so a caller
+/// comparing one quote with many can look each weight up once.
+pub(crate) fn decide(
+    a: &Prepared,
+    wa: &[f32],
+    b: &Prepared,
+    wb: &[f32],
+    t: &Thresholds,
+) -> Option<Match> {
     if !speakers_compatible(a.speaker.as_deref(), b.speaker.as_deref()) {
         return None;
     }
@@ -74,8 +97,8 @@ pub fn same_statement_with(
             score: 1.0,
         });
     }
-    let (wa, wb, shared) = set_weights(a, b, stats);
-    let (short, long) = if wa <= wb { (a, b) } else { (b, a) };
+    let (ta, tb, shared) = set_weights(a, wa, b, wb);
+    let (short, long) = if ta <= tb { (a, b) } else { (b, a) };
     if short.content >= t.min_fragment_content && align_bound(short, long) >= t.align {
         if contains(&long.terms, &short.terms) {
             return Some(Match {
@@ -91,10 +114,10 @@ pub fn same_statement_with(
             });
         }
     }
-    let score = overlap_score(2.0 * shared / (wa + wb), a, b);
+    let score = overlap_score(2.0 * shared / (ta + tb), a, b);
     // One shared content word is never enough evidence of a rewording ("obey the orders of
     // humanity" / "disobey the orders of Trump").
-    (score >= t.overlap && shared_content(a, b) >= MIN_SHARED_CONTENT).then_some(Match {
+    (score >= t.overlap && enough_content(a, wa, b, wb)).then_some(Match {
         stage: Stage::Overlap,
         score: score.min(1.0),
     })
@@ -131,7 +154,7 @@ pub struct Features {
 
 /// Computes [`Features`] for a pair, ignoring speakers.
 pub fn features(a: &Prepared, b: &Prepared, stats: &TermStats) -> Features {
-    let (wa, wb, shared) = set_weights(a, b, stats);
+    let (wa, wb, shared) = set_weights(a, &set_weight_vec(a, stats), b, &set_weight_vec(b, stats));
     let (short, long, w_short) = if wa <= wb { (a, b, wa) } else { (b, a, wb) };
     Features {
         dice: if wa + wb > 0.0 {
@@ -146,51 +169,50 @@ pub fn features(a: &Prepared, b: &Prepared, stats: &TermStats) -> Features {
 }
 
 /// Total weights of both term sets and of their intersection.
-fn set_weights(a: &Prepared, b: &Prepared, stats: &TermStats) -> (f32, f32, f32) {
-    let (mut wa, mut wb, mut shared) = (0.0, 0.0, 0.0);
-    let (mut i, mut j) = (0, 0);
-    while i < a.set.len() || j < b.set.len() {
-        match (a.set.get(i), b.set.get(j)) {
-            (Some(&x), Some(&y)) if x == y => {
-                let w = stats.weight(x);
-                wa += w;
-                wb += w;
-                shared += w;
-                i += 1;
-                j += 1;
-            }
-            (Some(&x), Some(&y)) if x < y => {
-                wa += stats.weight(x);
-                i += 1;
-            }
-            (Some(&x), None) => {
-                wa += stats.weight(x);
-                i += 1;
-            }
-            (_, Some(&y)) => {
-                wb += stats.weight(y);
-                j += 1;
-            }
-            (None, None) => break,
-        }
-    }
-    (wa, wb, shared)
-}
-
-fn shared_content(a: &Prepared, b: &Prepared) -> usize {
-    let (mut i, mut j, mut n) = (0, 0, 0);
+fn set_weights(a: &Prepared, wa: &[f32], b: &Prepared, wb: &[f32]) -> (f32, f32, f32) {
+    let (ta, tb): (f32, f32) = (wa.iter().sum(), wb.iter().sum());
+    let (mut i, mut j, mut shared) = (0, 0, 0.0);
     while i < a.set.len() && j < b.set.len() {
         match a.set[i].cmp(&b.set[j]) {
             std::cmp::Ordering::Less => i += 1,
             std::cmp::Ordering::Greater => j += 1,
             std::cmp::Ordering::Equal => {
-                n += usize::from(is_content(a.set[i]));
+                shared += wa[i];
                 i += 1;
                 j += 1;
             }
         }
     }
-    n
+    (ta, tb, shared)
+}
+
+/// The shared content words are [`MIN_SHARED_CONTENT`] or more, or carry at least half the
+/// content weight of the quote with less of it (a short turn may hinge on one word).
+fn enough_content(a: &Prepared, wa: &[f32], b: &Prepared, wb: &[f32]) -> bool {
+    let content = |p: &Prepared, w: &[f32]| -> f32 {
+        p.set
+            .iter()
+            .zip(w)
+            .filter(|(&t, _)| is_content(t))
+            .map(|(_, &w)| w)
+            .sum()
+    };
+    let (mut i, mut j, mut n, mut w) = (0, 0, 0, 0.0);
+    while i < a.set.len() && j < b.set.len() {
+        match a.set[i].cmp(&b.set[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                if is_content(a.set[i]) {
+                    n += 1;
+                    w += wa[i];
+                }
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    n >= MIN_SHARED_CONTENT || (n > 0 && 2.0 * w > content(a, wa).min(content(b, wb)))
 }
 
 fn contains(long: &[u64], short: &[u64]) -> bool {

@@ -165,7 +165,21 @@ struct Word {
 }
 
 fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric() || is_combining_mark(c)
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric();
+    }
+    // A letter whose compatibility form holds punctuation ("⑴" → "(1)") is not a word char:
+    // folding must not create word boundaries that were not there.
+    is_combining_mark(c)
+        || (c.is_alphanumeric()
+            && std::iter::once(c)
+                .nfkc()
+                .all(|d| d.is_alphanumeric() || is_combining_mark(d)))
+}
+
+/// A word begins with a letter or digit, never with a stray combining mark.
+fn starts_word(c: char) -> bool {
+    !is_combining_mark(c) && is_word_char(c)
 }
 
 fn is_apostrophe(c: char) -> bool {
@@ -235,7 +249,16 @@ fn push_gap(out: &mut String, gap: &str) {
         }
         return;
     }
-    for d in gap.nfkc() {
+    // Same folding as words get, so a gap character that NFKC turns into a letter (a squared
+    // katakana, a ligature) comes out exactly as it would when read back as a word.
+    let folded = strip_marks(&gap.nfkc().collect::<String>());
+    // Letters or digits that only NFKC produced ("½" → "1⁄2") are set apart by spaces, so they
+    // cannot glue onto a neighbouring word when the folded text is folded again.
+    let isolate = folded.chars().any(char::is_alphanumeric);
+    if isolate && !out.is_empty() && !out.ends_with(' ') {
+        out.push(' ');
+    }
+    for d in folded.chars() {
         if d.is_whitespace() || d.is_control() {
             if !out.is_empty() && !out.ends_with(' ') {
                 out.push(' ');
@@ -252,13 +275,25 @@ fn push_gap(out: &mut String, gap: &str) {
             out.extend(d.to_lowercase());
         }
     }
+    if isolate && !out.ends_with(' ') {
+        out.push(' ');
+    }
 }
 
 /// Full case folding of one word (NFKC, `ß` → `ss`, one apostrophe), diacritics kept.
 fn case_fold(s: &str) -> String {
     if s.is_ascii() {
         // No compatibility forms, no diacritics: plain lower case is the full folding.
-        return s.to_ascii_lowercase();
+        return s
+            .chars()
+            .map(|c| {
+                if c == '`' {
+                    '\''
+                } else {
+                    c.to_ascii_lowercase()
+                }
+            })
+            .collect();
     }
     let mut lower = String::with_capacity(s.len());
     for c in s.nfkc() {
@@ -311,7 +346,7 @@ fn scan(text: &str) -> Vec<Word> {
     let mut words = Vec::new();
     let mut i = 0;
     while i < chars.len() {
-        if !is_word_char(chars[i].1) {
+        if !starts_word(chars[i].1) {
             i += 1;
             continue;
         }
@@ -321,7 +356,9 @@ fn scan(text: &str) -> Vec<Word> {
             None => plain_end(&chars, i),
         };
         let (s, e) = (byte_at(start), byte_at(end));
-        let lower = case_fold(&text[s..e]);
+        let mut lower = case_fold(&text[s..e]);
+        // NFKC can expand a letter into space + mark (Arabic isolated forms); a word has no spaces.
+        lower.retain(|c| !c.is_whitespace());
         let norm = drop_thousands_commas(&strip_marks(&lower));
         // A lone run of combining marks folds to nothing and is no word.
         if !norm.is_empty() {
@@ -347,7 +384,10 @@ fn plain_end(chars: &[(usize, char)], mut i: usize) -> usize {
             return i;
         };
         let prev = chars[i - 1].1;
-        let joins = (is_apostrophe(sep) && prev.is_alphabetic() && next.is_alphabetic())
+        let joins = (is_apostrophe(sep)
+            && prev.is_alphabetic()
+            && next.is_alphabetic()
+            && starts_word(next))
             || ((sep == ',' || sep == '.') && prev.is_ascii_digit() && next.is_ascii_digit());
         if !joins {
             return i;
@@ -362,10 +402,16 @@ fn abbrev_end(chars: &[(usize, char)], start: usize) -> Option<usize> {
     let mut dotted = 0;
     loop {
         let seg = i;
-        while at(i).is_some_and(char::is_alphabetic) && i - seg < 3 {
+        // ASCII letters only: a ligature such as "ﬁ" is one char but two letters after NFKC.
+        let mut len = 0;
+        while at(i).is_some_and(|c| c.is_ascii_alphabetic()) && len < 3 {
             i += 1;
+            len += 1;
+            // Marks fold away, so "K̈" is still one letter.
+            while at(i).is_some_and(is_combining_mark) {
+                i += 1;
+            }
         }
-        let len = i - seg;
         if len == 0 || len > 2 || at(i).is_some_and(is_word_char) {
             // Not a short letter segment: the abbreviation (if any) ended before it.
             return (dotted >= 2).then_some(seg);
@@ -417,12 +463,19 @@ fn merge(text: &str, words: Vec<Word>) -> Vec<Word> {
             i += 1;
             continue;
         }
-        if let Some(tens) = lexicon::number_word(&w.norm) {
+        // Digits glued to ",000" would read back as another number: leave such words alone.
+        let glued = |end: usize| {
+            let b = text.as_bytes();
+            matches!(b.get(end), Some(b',' | b'.'))
+                && b.get(end + 1).is_some_and(u8::is_ascii_digit)
+        };
+        if let Some(tens) = lexicon::number_word(&w.norm).filter(|_| !glued(w.end)) {
             // "seventy-five", "seventy five" → 75.
             if tens >= 20 && tens % 10 == 0 {
                 if let Some(next) = words.get(i + 1) {
                     let gap = &text[w.end..next.start];
-                    let unit = lexicon::number_word(&next.norm).filter(|u| (1..10).contains(u));
+                    let unit = lexicon::number_word(&next.norm)
+                        .filter(|u| (1..10).contains(u) && !glued(next.end));
                     if let (Some(u), true) =
                         (unit, gap == "-" || gap == " " || gap.chars().all(is_dash))
                     {
@@ -595,10 +648,12 @@ mod tests {
                 prop_assert!(s.is_char_boundary(t.start) && s.is_char_boundary(t.end));
                 prop_assert!(t.start < t.end && t.start >= last);
                 last = t.end;
-                // The token's own text folds to its norm, unless it is part of a merged name.
+                // The token's own text folds to its norm, unless it is part of a merged name or an
+                // upper-case "US" that its all-caps context kept a pronoun.
                 let orig = &s[t.start..t.end];
                 prop_assert!(!orig.trim().is_empty());
-                prop_assert!(fold(orig).contains(&t.norm) || t.norm.chars().all(|c| c.is_ascii_digit()) || t.norm.contains(' '));
+                prop_assert!(fold(orig).contains(&t.norm) || t.norm.chars().all(|c| c.is_ascii_digit()) || t.norm.contains(' ') || lexicon::abbreviation(&t.norm).is_some()
+                        || lexicon::number_word(&t.norm).is_some());
             }
         }
     }

@@ -180,6 +180,12 @@ fn starts_particle(b: &[u8]) -> bool {
     .any(|p| b.starts_with(p.as_bytes()))
 }
 
+/// "… told Reuters. The next …": a longer word with a period ends its sentence, unlike
+/// "Sen." or "U.S.".
+fn ends_sentence(word: &str) -> bool {
+    word.len() > 4 && word.strip_suffix('.').is_some_and(|w| !is_title_word(w))
+}
+
 fn is_title_word(w: &str) -> bool {
     super::lexicon::word_flags(w) & super::attribution::flag::TITLE != 0
 }
@@ -266,17 +272,16 @@ impl Resolver {
                 continue;
             }
             let start = i;
+            let mut word_start = i;
             let mut end = word_end(i);
             let mut words = 1;
             while end + 1 < to
                 && b[end] == b' '
                 && (b[end + 1].is_ascii_uppercase() || starts_particle(&b[end + 1..to]))
                 && !matches!(b[end - 1], b',' | b';' | b':')
-                && !(b[end - 1] == b'.'
-                    && end - start > 4
-                    && !b[start..end].contains(&b' ')
-                    && !is_title_word(&body[start..end - 1]))
+                && !(words == 1 && ends_sentence(&body[word_start..end]))
             {
+                word_start = end + 1;
                 end = word_end(end + 1);
                 words += 1;
             }

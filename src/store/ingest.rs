@@ -44,9 +44,7 @@ pub(crate) struct Pending {
     pub clusters: HashMap<ClusterId, ClusterRec>,
     pub variants: HashMap<Vec<u8>, Variant>,
     pub outlets: HashMap<String, OutletRec>,
-    /// New postings: matcher keys, exact wordings, lookup terms.
-    pub keys: Vec<(u64, ClusterId)>,
-    pub exact: Vec<(u64, ClusterId)>,
+    /// New lookup postings.
     pub terms: HashMap<String, Vec<ClusterId>>,
     pub vocab_dirty: HashSet<String>,
     pub stats_dirty: HashSet<u64>,
@@ -232,12 +230,6 @@ impl Store {
         for (k, o) in &pending.outlets {
             batch.put(outlet_rec_key(k), encode(o));
         }
-        for (k, c) in &pending.keys {
-            batch.put(match_key(*k, *c), Vec::new());
-        }
-        for (h, c) in &pending.exact {
-            batch.put(exact_key(*h, *c), Vec::new());
-        }
         let seq = self.commits + 1;
         for (term, list) in &pending.terms {
             batch.put(term_key(term, seq), encode(list));
@@ -350,23 +342,40 @@ impl Store {
             .map_err(|e| StoreError::Corrupt(format!("term statistics: {e}")))?;
         let stats: TermStats = serde_json::from_value(json)
             .map_err(|e| StoreError::Corrupt(format!("term statistics: {e}")))?;
-        let pairs = |p: u8| -> Result<HashMap<u64, Vec<ClusterId>>, StoreError> {
-            let mut map: HashMap<u64, Vec<ClusterId>> = HashMap::new();
-            for r in self.backend.scan_prefix(&[p]) {
-                let (k, _) = r?;
-                let (a, c) =
-                    pair_of(&k).ok_or_else(|| StoreError::Corrupt("bad posting".into()))?;
-                map.entry(a).or_default().push(c);
+        // The matcher keys and exact wordings are not stored as such: they are what
+        // `Clusterer` derives from each cluster's representatives and wordings, and deriving
+        // them here costs less than writing them on every commit.
+        let mut keys: HashMap<u64, Vec<ClusterId>> = HashMap::new();
+        for c in self.clusters() {
+            let c = c?;
+            let mut posted: Vec<u64> = Vec::new();
+            for r in &c.reps {
+                for k in matcher::index_keys(r) {
+                    if !posted.contains(&k) {
+                        posted.push(k);
+                        let list = keys.entry(k).or_default();
+                        list.push(c.id);
+                        if list.len() > matching::POSTING_CAP {
+                            list.remove(0);
+                        }
+                    }
+                }
             }
-            Ok(map)
-        };
-        let mut keys = pairs(prefix::MATCH_KEY)?;
-        for list in keys.values_mut() {
-            // Keys sort by cluster number, so the newest postings are last.
-            let extra = list.len().saturating_sub(matching::POSTING_CAP);
-            list.drain(..extra);
         }
-        let exact = pairs(prefix::EXACT)?;
+        let mut exact: HashMap<u64, Vec<ClusterId>> = HashMap::new();
+        for r in self.backend.scan_prefix(&[prefix::VARIANT]) {
+            let (k, v) = r?;
+            let cid = k
+                .get(1..9)
+                .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                .map(u64::from_be_bytes)
+                .ok_or_else(|| StoreError::Corrupt("bad variant key".into()))?;
+            let v: Variant = decode("variant", &v)?;
+            let list = exact.entry(v.exact).or_default();
+            if !list.contains(&cid) {
+                list.push(cid);
+            }
+        }
         let mut vocab = HashMap::new();
         for r in self.backend.scan_prefix(&[prefix::VOCAB]) {
             let (k, v) = r?;
@@ -467,6 +476,7 @@ impl Store {
                     wording: wording.to_owned(),
                     count: 1,
                     content,
+                    exact: p.exact,
                 }
             }
         };
@@ -478,7 +488,6 @@ impl Store {
         let exact = session.exact.entry(p.exact).or_default();
         if !exact.contains(&cid) {
             exact.push(cid);
-            self.pending.exact.push((p.exact, cid));
         }
         let words = new_variant.then(|| lookup::terms_of_folded(&p.folded));
         for k in matching::add_rep(&mut rec, p) {
@@ -488,7 +497,6 @@ impl Store {
                 if list.len() > matching::POSTING_CAP {
                     list.remove(0);
                 }
-                self.pending.keys.push((k, cid));
             }
         }
         if let Some(words) = words {

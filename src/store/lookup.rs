@@ -22,10 +22,14 @@ const COMMON_DF: u32 = 20_000;
 const MAX_PREFIX_EXPANSIONS: usize = 64;
 /// How many vocabulary entries a typo search may read.
 const MAX_TYPO_SCAN: usize = 30_000;
+/// How well a completion of a truncated last word stands for it.
+const PREFIX_QUALITY: f64 = 0.9;
+/// The same, when there were more completions than were read.
+const PARTIAL_PREFIX_QUALITY: f64 = 0.89;
 /// Wordings of one cluster compared with the fragment.
 const MAX_VARIANTS_RANKED: usize = 256;
 /// Candidates re-ranked in full.
-const RERANK: usize = 64;
+const RERANK: usize = 100;
 /// Below this share of the fragment's weight, a cluster is not a match.
 const MIN_SCORE: f64 = 0.5;
 
@@ -108,10 +112,20 @@ fn word_match(query: &str, stored: &str, is_last: bool) -> f64 {
     if query == stored {
         return 1.0;
     }
-    if is_last && query.chars().count() >= 3 && stored.starts_with(query) {
-        return 0.9;
+    if is_last && query.len() >= 2 && stored.starts_with(query) {
+        return PREFIX_QUALITY;
     }
-    match edit_distance(query, stored, typo_budget(query)) {
+    let budget = typo_budget(query);
+    // Cheap filters first: this runs for every word pair of every candidate wording.
+    if budget == 0 || query.len().abs_diff(stored.len()) > budget {
+        return 0.0;
+    }
+    let (mut q, mut s) = (query.chars(), stored.chars());
+    let (q0, s0) = (q.next(), s.next());
+    if q0 != s0 && q.next() != s.next() {
+        return 0.0;
+    }
+    match edit_distance(query, stored, budget) {
         Some(0) => 1.0,
         Some(1) => 0.8,
         Some(_) => 0.6,
@@ -141,7 +155,7 @@ impl Store {
         let last = words.len() - 1;
         let mut query = Vec::with_capacity(words.len());
         for (i, w) in words.iter().enumerate() {
-            if !indexed(w, "en") && !indexed(w, "es") {
+            if !indexed(w, "en") || !indexed(w, "es") {
                 // A function word: not in the index, weighed like the matcher weighs them.
                 query.push(QueryWord {
                     word: w.clone(),
@@ -151,10 +165,19 @@ impl Store {
                 continue;
             }
             let expansions = self.expand(w, i == last)?;
-            let df = expansions.iter().map(|e| e.2).max().unwrap_or(0).max(1) as f64;
+            // A word that is only near stored words (a typo, or a truncated last word) weighs
+            // little more than an ordinary word: the guess may be wrong. A word the store has
+            // never seen, nor anything near it, cannot be matched by any cluster; it counts
+            // like an ordinary word so that it does not veto the others.
+            let exact = expansions.first().is_some_and(|e| e.1 == 1.0);
+            let weight = match expansions.iter().map(|e| e.2).max() {
+                Some(df) if exact => (1.0 + n / f64::from(df.max(1))).ln(),
+                Some(df) => (1.0 + n / f64::from(df.max(1))).ln().min(1.5),
+                None => 1.0,
+            };
             query.push(QueryWord {
                 word: w.clone(),
-                weight: (1.0 + n / df).ln(),
+                weight,
                 expansions,
             });
         }
@@ -173,7 +196,17 @@ impl Store {
             if common && !found.is_empty() {
                 continue;
             }
+            // When a truncated last word has more completions than are read (they are read
+            // alphabetically), the ones read only propose candidates if no other word can;
+            // ranking still credits the right completion.
+            let others = query
+                .iter()
+                .enumerate()
+                .any(|(j, o)| j != qi && !o.expansions.is_empty());
             for (stored, quality, _) in &q.expansions {
+                if *quality == PARTIAL_PREFIX_QUALITY && others {
+                    continue;
+                }
                 let mut taken = 0usize;
                 for r in self.backend().scan_prefix(&records::term_prefix(stored)) {
                     let (_, v) = r?;
@@ -236,7 +269,7 @@ impl Store {
         if df > 0 {
             out.push((word.to_owned(), 1.0, df));
         }
-        if is_last && word.chars().count() >= 3 {
+        if is_last && word.chars().count() >= 2 {
             let p = records::vocab_key(word);
             for r in self
                 .backend()
@@ -246,7 +279,7 @@ impl Store {
                 let (k, v) = r?;
                 let stored = String::from_utf8_lossy(&k[1..]).into_owned();
                 if stored != word {
-                    out.push((stored, 0.9, be_u32(&v)));
+                    out.push((stored, PREFIX_QUALITY, be_u32(&v)));
                 }
             }
         }

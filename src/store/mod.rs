@@ -5,23 +5,24 @@
 //!
 //! ```
 //! use quotetrace::article::{Article, Meta};
-//! use quotetrace::parse::{Quote, QuoteKind, Span};
 //! use quotetrace::store::Store;
 //!
 //! let mut store = Store::in_memory();
 //! let article = Article {
 //!     id: "a.txt".into(),
-//!     meta: Meta { outlet: Some("Al Jazeera".into()), published: Some("2025-11-12".into()), ..Meta::default() },
-//!     body: "“We will not back down,” Petro wrote.".into(),
+//!     meta: Meta {
+//!         outlet: Some("Al Jazeera".into()),
+//!         published: Some("2025-11-12".into()),
+//!         ..Meta::default()
+//!     },
+//!     body: "“Suspend all intelligence sharing with the agencies,” Petro wrote.".into(),
 //! };
-//! let quote = Quote {
-//!     quote: Span { start: 3, end: 25, text: "We will not back down,".into() },
-//!     kind: QuoteKind::Full, speaker: None, cue: None, channel: None, credits: vec![],
-//! };
-//! let report = store.ingest_article(&article, &[quote]).unwrap();
+//! let quotes = quotetrace::parse::extract(&article.body);
+//! let report = store.ingest_article(&article, &quotes).unwrap();
 //! assert_eq!(report.new_clusters, 1);
-//! store.flush().unwrap();
-//! let hits = store.lookup("we will not bakc down", 5).unwrap();
+//! store.commit().unwrap();
+//! // Case, punctuation, a typo and a truncated last word are forgiven.
+//! let hits = store.lookup("INTELLIGENCE sharnig with the agen", 5).unwrap();
 //! assert_eq!(hits[0].cluster, report.clusters[0]);
 //! ```
 //!
@@ -41,11 +42,13 @@
 //! | `Y` cluster-id wording-hash(8) probe(1) | [`Variant`] | every distinct wording of a cluster, with its count |
 //! | `Q` cluster-id article-id start(4) | [`OccurrenceRec`] | occurrence: wording, span, kind, speaker, cue, channel, credits |
 //! | `E` from 0 to 0 article-id start index(2) | [`CreditEdgeRec`] | one edge per explicit credit |
-//! | `K` matcher-key(8) cluster-id(8) | empty | the matcher's candidate index (`matcher::index_keys` of each representative) |
-//! | `X` exact-hash(8) cluster-id(8) | empty | clusters holding a wording with these folded words |
 //! | `W` term 0 commit(8) | postcard `Vec<u64>` | lookup index: folded word → clusters that got it, one segment per commit |
 //! | `V` term | u32 BE | lookup vocabulary: number of clusters using the word |
 //! | `T` term-id(8) | u32 BE | matcher term statistics (document frequency); `M stats_docs` holds N |
+//!
+//! The matcher's candidate index (clusters by `matcher::index_keys` of their representatives)
+//! and exact-wording index (clusters by `Variant::exact`) are not stored: an ingest derives them
+//! from `C` and `Y` records when it starts (see `ingest.rs`).
 //!
 //! Provenance (first carrier, credits, chains) is not stored: it is derived from occurrences
 //! and article dates when asked for (see [`crate::provenance`]), which is why the answers do not

@@ -28,16 +28,12 @@ pub mod prefix {
     pub const OCCURRENCE: u8 = b'Q';
     /// `E from-outlet 0 to-outlet 0 article-id start index` → [`super::CreditEdgeRec`].
     pub const CREDIT_EDGE: u8 = b'E';
-    /// `K matcher-key cluster-id` → empty: the matcher's candidate posting index.
-    pub const MATCH_KEY: u8 = b'K';
     /// `W term 0 commit` → cluster ids: the lookup term index, one segment per commit.
     pub const TERM: u8 = b'W';
     /// `V term` → u32 number of clusters with the term: lookup vocabulary and weights.
     pub const VOCAB: u8 = b'V';
     /// `Y cluster-id wording-hash` → [`super::Variant`]: one distinct wording of a cluster.
     pub const VARIANT: u8 = b'Y';
-    /// `X exact-hash cluster-id` → empty: clusters holding a wording with these folded words.
-    pub const EXACT: u8 = b'X';
     /// `T term-id` → u32: the matcher's document frequency of a term (`matcher::TermStats`).
     pub const TERM_STATS: u8 = b'T';
 }
@@ -85,6 +81,8 @@ pub struct Variant {
     pub count: u32,
     /// Content words, as the matcher counts them: the wording with most is the canonical one.
     pub content: u32,
+    /// The matcher's hash of its folded words (`Prepared::exact`).
+    pub exact: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -266,27 +264,6 @@ pub fn credit_edge_key(
     k.extend_from_slice(&start.to_be_bytes());
     k.extend_from_slice(&index.to_be_bytes());
     k
-}
-
-pub fn match_key(key: u64, cluster: ClusterId) -> Vec<u8> {
-    let mut k = vec![prefix::MATCH_KEY];
-    k.extend_from_slice(&key.to_be_bytes());
-    k.extend_from_slice(&cluster.to_be_bytes());
-    k
-}
-
-pub fn exact_key(hash: u64, cluster: ClusterId) -> Vec<u8> {
-    let mut k = vec![prefix::EXACT];
-    k.extend_from_slice(&hash.to_be_bytes());
-    k.extend_from_slice(&cluster.to_be_bytes());
-    k
-}
-
-/// The two numbers of a `K` or `X` key.
-pub fn pair_of(key: &[u8]) -> Option<(u64, ClusterId)> {
-    let a: [u8; 8] = key.get(1..9)?.try_into().ok()?;
-    let b: [u8; 8] = key.get(9..17)?.try_into().ok()?;
-    Some((u64::from_be_bytes(a), u64::from_be_bytes(b)))
 }
 
 pub fn variant_prefix(cluster: ClusterId) -> Vec<u8> {
