@@ -35,14 +35,46 @@ pub enum Format {
     Jsonl,
 }
 
-/// One quote line of `--format jsonl`.
+/// One quote line of `--format jsonl`: the article's metadata, then the quote. Written field
+/// by field rather than with `#[serde(flatten)]`, which buffers every record through a map.
 #[derive(Serialize)]
 struct QuoteRecord<'a> {
     article: &'a str,
-    #[serde(flatten)]
-    meta: &'a Meta,
-    #[serde(flatten)]
-    quote: &'a Quote,
+    outlet: &'a Option<String>,
+    url: &'a Option<String>,
+    published: &'a Option<String>,
+    title: &'a Option<String>,
+    lang: &'a Option<String>,
+    quote: &'a crate::parse::Span,
+    kind: crate::parse::QuoteKind,
+    speaker: &'a Option<crate::parse::Speaker>,
+    cue: &'a Option<crate::parse::Span>,
+    channel: &'a Option<crate::parse::Span>,
+    credits: &'a [crate::parse::Credit],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parent: Option<usize>,
+    closed: bool,
+}
+
+impl<'a> QuoteRecord<'a> {
+    fn new(article: &'a str, meta: &'a Meta, q: &'a Quote) -> Self {
+        QuoteRecord {
+            article,
+            outlet: &meta.outlet,
+            url: &meta.url,
+            published: &meta.published,
+            title: &meta.title,
+            lang: &meta.lang,
+            quote: &q.quote,
+            kind: q.kind,
+            speaker: &q.speaker,
+            cue: &q.cue,
+            channel: &q.channel,
+            credits: &q.credits,
+            parent: q.parent,
+            closed: q.closed,
+        }
+    }
 }
 
 /// One article of `--format json`.
@@ -98,11 +130,7 @@ fn write_all(args: &ExtractArgs, out: &mut impl Write) -> io::Result<i32> {
                 for q in &found {
                     serde_json::to_writer(
                         &mut *out,
-                        &QuoteRecord {
-                            article: &article.id,
-                            meta: &article.meta,
-                            quote: q,
-                        },
+                        &QuoteRecord::new(&article.id, &article.meta, q),
                     )?;
                     out.write_all(b"\n")?;
                 }

@@ -186,7 +186,11 @@ pub(crate) fn scan(body: &str) -> Vec<RawQuote> {
         }
         while i < para_end {
             if !MARK_LEAD[bytes[i] as usize] {
-                i += 1;
+                // Jump to the next byte that can start a mark: " ' and the lead bytes of the
+                // curly marks (0xE2) and of « » (0xC2).
+                let rest = &bytes[i..para_end];
+                let next = memchr::memchr3(b'"', b'\'', 0xE2, rest).unwrap_or(rest.len());
+                i += memchr::memchr(0xC2, &rest[..next]).unwrap_or(next);
                 continue;
             }
             let Some((mark, len)) = Mark::at(bytes, i) else {

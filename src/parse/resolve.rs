@@ -1,6 +1,8 @@
 //! Resolving pronouns, role nouns and surnames to the person they stand for
 //! (grammar/README.md §5, "Resolution").
 
+use rustc_hash::FxHashMap;
+
 use super::attribution::{classify_np, Np};
 use super::token::Tok;
 
@@ -19,6 +21,10 @@ struct Entity {
 #[derive(Debug, Default)]
 pub(crate) struct Resolver {
     entities: Vec<Entity>,
+    /// Index of `entities` by name, and by last word of the name (for "Petro" -> "Gustavo
+    /// Petro"): every capitalized run of an article is looked up, so no linear scans.
+    by_name: FxHashMap<String, usize>,
+    by_last: FxHashMap<String, Vec<usize>>,
 }
 
 /// Capitalized words that open sentences without naming anyone.
@@ -152,9 +158,11 @@ const ORG_WORDS: &[&str] = &[
 ];
 
 fn is_org(name: &str) -> bool {
-    name.split_whitespace()
-        .any(|w| ORG_WORDS.contains(&w.to_lowercase().trim_end_matches('.')))
-        || super::lexicon::resolve_outlet(name).is_some()
+    name.split_whitespace().any(|w| {
+        ORG_WORDS
+            .iter()
+            .any(|o| w.trim_end_matches('.').eq_ignore_ascii_case(o))
+    }) || super::lexicon::resolve_outlet(name).is_some()
 }
 
 /// 'f', 'm', or None when neither the given name nor a title tells.
@@ -208,8 +216,17 @@ fn last_word(name: &str) -> &str {
 }
 
 impl Resolver {
-    fn touch(&mut self, name: &str, titles: &[String], person: bool, at: usize, speaker: bool) {
-        if let Some(e) = self.entities.iter_mut().find(|e| e.name == name) {
+    /// Records a mention of `name` at `at`. `person` is worked out from the name when not given,
+    /// and only for a name not seen before: most mentions are of known entities.
+    fn touch(
+        &mut self,
+        name: &str,
+        titles: &[String],
+        person: Option<bool>,
+        at: usize,
+        speaker: bool,
+    ) {
+        if let Some(e) = self.by_name.get(name).map(|&k| &mut self.entities[k]) {
             e.seen = at;
             e.speaker |= speaker;
             for t in titles {
@@ -219,10 +236,15 @@ impl Resolver {
             }
             return;
         }
+        self.by_name.insert(name.to_string(), self.entities.len());
+        self.by_last
+            .entry(last_word(name).to_string())
+            .or_default()
+            .push(self.entities.len());
         self.entities.push(Entity {
             name: name.to_string(),
             titles: titles.to_vec(),
-            person,
+            person: person.unwrap_or_else(|| !is_org(name)),
             speaker,
             seen: at,
         });
@@ -237,15 +259,18 @@ impl Resolver {
 
     /// The full name a surname or short form was introduced with ("Petro" -> "Gustavo Petro").
     fn full_name(&self, name: &str) -> Option<&Entity> {
-        let last = last_word(name);
-        self.most_recent(|e| {
-            e.name != name
-                && e.name.len() > name.len()
-                && last_word(&e.name) == last
-                && name
-                    .split_whitespace()
-                    .all(|w| e.name.split_whitespace().any(|x| x == w))
-        })
+        self.by_last
+            .get(last_word(name))?
+            .iter()
+            .map(|&k| &self.entities[k])
+            .filter(|e| {
+                e.name != name
+                    && e.name.len() > name.len()
+                    && name
+                        .split_whitespace()
+                        .all(|w| e.name.split_whitespace().any(|x| x == w))
+            })
+            .max_by_key(|e| e.seen)
     }
 
     /// Records the names in running text without quotes. Only runs of two or more capitalized
@@ -344,23 +369,33 @@ impl Resolver {
                     }
                 }
                 let mut a = i;
-                while a < j && NOT_NAMES.contains(&toks[a].text.to_lowercase().as_str()) {
+                while a < j
+                    && NOT_NAMES
+                        .iter()
+                        .any(|w| toks[a].text.eq_ignore_ascii_case(w))
+                {
                     a += 1;
                 }
                 if j - a >= 2 || (j - a == 1 && a > i) {
-                    let run: Vec<Tok> = toks[a..j]
-                        .iter()
-                        .map(|t| {
-                            let mut t = *t;
-                            t.text = t.text.trim_end_matches("’s").trim_end_matches("'s");
-                            t
-                        })
-                        .collect();
-                    if let Some((_, Np::Name { name, titles })) = classify_np(&run) {
-                        let person = !is_org(&name);
+                    // A possessive ends the run ("Trump’s"); the name is without it.
+                    let stripped: Vec<Tok>;
+                    let run = if toks[j - 1].is_possessive() {
+                        stripped = toks[a..j]
+                            .iter()
+                            .map(|t| {
+                                let mut t = *t;
+                                t.text = t.text.trim_end_matches("’s").trim_end_matches("'s");
+                                t
+                            })
+                            .collect();
+                        &stripped[..]
+                    } else {
+                        &toks[a..j]
+                    };
+                    if let Some((_, Np::Name { name, titles })) = classify_np(run) {
                         if name.split_whitespace().count() >= 2 || !titles.is_empty() {
                             let name = self.full_name(&name).map_or(name, |e| e.name.clone());
-                            self.touch(&name, &titles, person, toks[a].start, false);
+                            self.touch(&name, &titles, None, toks[a].start, false);
                         }
                     }
                 }
@@ -377,11 +412,11 @@ impl Resolver {
                     .full_name(name)
                     .map_or(name.clone(), |e| e.name.clone());
                 let person = !is_org(&full);
-                self.touch(&full, titles, person, at, true);
+                self.touch(&full, titles, Some(person), at, true);
                 full
             }
             Np::Org(name) => {
-                self.touch(name, &[], false, at, true);
+                self.touch(name, &[], Some(false), at, true);
                 name.clone()
             }
             Np::Pronoun(p) => {
@@ -405,7 +440,7 @@ impl Resolver {
                 match found {
                     Some(e) => {
                         let name = e.name.clone();
-                        self.touch(&name, &[], true, at, true);
+                        self.touch(&name, &[], Some(true), at, true);
                         name
                     }
                     None => text.to_string(),
@@ -416,7 +451,7 @@ impl Resolver {
                 match self.most_recent(|e| e.titles.iter().any(|t| t == head || t == singular)) {
                     Some(e) if !text.starts_with(['a', 'A']) => {
                         let name = e.name.clone();
-                        self.touch(&name, &[], e.person, at, true);
+                        self.touch(&name, &[], Some(e.person), at, true);
                         name
                     }
                     _ => text.to_string(),
