@@ -27,82 +27,24 @@ pub(crate) struct Resolver {
     by_last: FxHashMap<String, Vec<usize>>,
 }
 
-/// Capitalized words that open sentences without naming anyone.
-const NOT_NAMES: &[&str] = &[
-    "the",
-    "a",
-    "an",
-    "in",
-    "on",
-    "at",
-    "for",
-    "but",
-    "and",
-    "after",
-    "before",
-    "when",
-    "while",
-    "as",
-    "if",
-    "this",
-    "that",
-    "these",
-    "those",
-    "it",
-    "he",
-    "she",
-    "they",
-    "we",
-    "i",
-    "his",
-    "her",
-    "their",
-    "its",
-    "our",
-    "there",
-    "here",
-    "what",
-    "why",
-    "how",
-    "who",
-    "where",
-    "so",
-    "yet",
-    "still",
-    "now",
-    "then",
-    "since",
-    "by",
-    "with",
-    "from",
-    "to",
-    "of",
-    "during",
-    "under",
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-    "mr",
-    "mrs",
-    "ms",
-    "dr",
-];
+/// Capitalized words that open sentences without naming anyone: the function words the
+/// tokenizer already flags, and a few more.
+fn not_a_name(t: &Tok) -> bool {
+    use super::attribution::flag;
+    t.flags
+        & (flag::DETERMINERS
+            | flag::PRONOUNS
+            | flag::LEADING_NOISE
+            | flag::PREPOSITIONS
+            | flag::CALENDAR
+            | flag::SUBORDINATORS)
+        != 0
+        || [
+            "there", "here", "what", "why", "how", "who", "where", "mr", "mrs", "ms", "dr",
+        ]
+        .iter()
+        .any(|w| t.text.trim_end_matches('.').eq_ignore_ascii_case(w))
+}
 
 const ORG_WORDS: &[&str] = &[
     "house",
@@ -369,11 +311,7 @@ impl Resolver {
                     }
                 }
                 let mut a = i;
-                while a < j
-                    && NOT_NAMES
-                        .iter()
-                        .any(|w| toks[a].text.eq_ignore_ascii_case(w))
-                {
+                while a < j && not_a_name(&toks[a]) {
                     a += 1;
                 }
                 if j - a >= 2 || (j - a == 1 && a > i) {
