@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use super::lookup::{fragment_coverage, fragment_terms, Vocabulary};
 use super::similarity::{decide, set_weight_vec};
 use super::{
-    index_keys, prepare, query_keys, speakers_compatible, ClusterId, IdMap, Link, MatchError,
-    Prepared, Stage, TermStats, Thresholds,
+    day_of, index_keys, prepare, query_keys, speakers_compatible, time_compatible, within_window,
+    ClusterId, Day, IdMap, Link, MatchError, Prepared, Span, Stage, TermStats, Thresholds,
 };
 
 /// Representatives kept per cluster: the canonical (most content words) plus earlier members.
@@ -30,6 +30,8 @@ struct Cluster {
     canonical: usize,
     /// Every distinct known speaker of the members.
     speakers: Vec<String>,
+    /// First and last day of the dated members.
+    span: Option<Span>,
     size: u32,
 }
 
@@ -170,14 +172,22 @@ impl Clusterer {
     }
 
     /// Puts a quote in its best matching cluster, or a new one; `true` when the cluster is new.
+    /// The quote's time is unknown: the time constraint does not apply to it.
     pub fn assign(&mut self, p: Prepared) -> (ClusterId, bool) {
+        self.assign_at(p, None)
+    }
+
+    /// [`Clusterer::assign`] for a quote published on day `time` (see [`day_of`]): a short
+    /// quote then only joins a cluster whose dated members stay within the time window
+    /// ([`time_compatible`]).
+    pub fn assign_at(&mut self, p: Prepared, time: Option<Day>) -> (ClusterId, bool) {
         if !self.fixed_stats {
             self.stats.observe(&p);
         }
-        let best = self.best_cluster(&p);
+        let best = self.best_cluster(&p, time);
         match best {
             Some(c) => {
-                self.join(c, p);
+                self.join(c, p, time);
                 (c as ClusterId, false)
             }
             None => {
@@ -187,9 +197,10 @@ impl Clusterer {
                     weights: Vec::with_capacity(1),
                     canonical: 0,
                     speakers: Vec::new(),
+                    span: None,
                     size: 0,
                 });
-                self.join(c, p);
+                self.join(c, p, time);
                 (c as ClusterId, true)
             }
         }
@@ -218,19 +229,27 @@ impl Clusterer {
         ranked.into_iter().map(|(c, _)| c as usize).collect()
     }
 
-    fn speaker_ok(&self, c: &Cluster, p: &Prepared) -> bool {
+    /// The speaker and time constraints, which no similarity can override.
+    fn may_join(&self, c: &Cluster, p: &Prepared, time: Option<Day>) -> bool {
         let s = p.speaker.as_deref();
         c.speakers
             .iter()
             .all(|k| speakers_compatible(Some(k.as_str()), s))
+            && time_compatible(
+                c.span,
+                c.reps[c.canonical].content,
+                p,
+                time,
+                &self.thresholds,
+            )
     }
 
-    fn best_cluster(&self, p: &Prepared) -> Option<usize> {
-        // Identical folded words: no comparison needed beyond the speaker constraint.
+    fn best_cluster(&self, p: &Prepared, time: Option<Day>) -> Option<usize> {
+        // Identical folded words: no comparison needed beyond the speaker and time constraints.
         if let Some(list) = self.exact.get(&p.exact) {
             if let Some(&c) = list
                 .iter()
-                .find(|&&c| self.speaker_ok(&self.clusters[c as usize], p))
+                .find(|&&c| self.may_join(&self.clusters[c as usize], p, time))
             {
                 return Some(c as usize);
             }
@@ -239,7 +258,7 @@ impl Clusterer {
         let wp = set_weight_vec(p, &self.stats);
         for c in self.candidates(p) {
             let cl = &self.clusters[c];
-            if !self.speaker_ok(cl, p) {
+            if !self.may_join(cl, p, time) {
                 continue;
             }
             let mut hits = 0;
@@ -263,6 +282,8 @@ impl Clusterer {
                 Link::Complete => hits == cl.reps.len(),
                 Link::Majority => 2 * hits > cl.reps.len(),
             };
+            // Across the time window only an excerpt of the canonical wording recurs.
+            let linked = linked && within_window(cl.span, time, &self.thresholds);
             if !(excerpt || linked) {
                 continue;
             }
@@ -274,9 +295,10 @@ impl Clusterer {
         best.map(|(c, _)| c)
     }
 
-    fn join(&mut self, c: usize, p: Prepared) {
+    fn join(&mut self, c: usize, p: Prepared, time: Option<Day>) {
         let cl = &mut self.clusters[c];
         cl.size += 1;
+        cl.span = Span::widen(cl.span, time);
         if let Some(s) = &p.speaker {
             if !cl.speakers.contains(s) {
                 cl.speakers.push(s.clone());
@@ -339,6 +361,32 @@ pub fn cluster_prepared(items: Vec<Prepared>) -> Vec<ClusterId> {
 
 /// [`cluster_prepared`] with explicit thresholds, for calibration.
 pub fn cluster_prepared_with(items: Vec<Prepared>, thresholds: Thresholds) -> Vec<ClusterId> {
+    let times = vec![None; items.len()];
+    cluster_dated_with(items, times, thresholds)
+}
+
+/// [`cluster_prepared`] for quotes with publication days (`times[i]` is the day of
+/// `items[i]`), under the time constraint of [`time_compatible`]. Still independent of input
+/// order: equally long quotes are taken in order of folded text, speaker, then day, so the
+/// occurrences of one short wording are placed oldest first and split into windows the same
+/// way whatever the input order.
+///
+/// # Panics
+/// When `times` and `items` differ in length.
+pub fn cluster_dated(items: Vec<Prepared>, times: Vec<Option<Day>>) -> Vec<ClusterId> {
+    cluster_dated_with(items, times, Thresholds::default())
+}
+
+/// [`cluster_dated`] with explicit thresholds, for calibration.
+///
+/// # Panics
+/// When `times` and `items` differ in length.
+pub fn cluster_dated_with(
+    items: Vec<Prepared>,
+    times: Vec<Option<Day>>,
+    thresholds: Thresholds,
+) -> Vec<ClusterId> {
+    assert_eq!(items.len(), times.len(), "one time per item");
     let mut stats = TermStats::default();
     for p in &items {
         stats.observe(p);
@@ -351,13 +399,14 @@ pub fn cluster_prepared_with(items: Vec<Prepared>, thresholds: Thresholds) -> Ve
             .then(y.terms.len().cmp(&x.terms.len()))
             .then_with(|| x.folded.cmp(&y.folded))
             .then_with(|| x.speaker.cmp(&y.speaker))
+            .then_with(|| times[a].cmp(&times[b]))
     });
     let mut slots: Vec<Option<Prepared>> = items.into_iter().map(Some).collect();
     let mut out = vec![0; slots.len()];
     let mut clusterer = Clusterer::with_stats(stats).with_thresholds(thresholds);
     for i in order {
         let p = slots[i].take().expect("each item is taken once");
-        out[i] = clusterer.assign(p).0;
+        out[i] = clusterer.assign_at(p, times[i]).0;
     }
     out
 }
@@ -371,6 +420,10 @@ struct InputLine {
     lang: Option<String>,
     #[serde(default)]
     speaker: Option<String>,
+    /// Publication date or date-time (RFC 3339), as `extract` writes it; enables the time
+    /// constraint for this quote.
+    #[serde(default)]
+    published: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -398,23 +451,35 @@ pub struct ClusterSummary {
     pub skipped: Vec<SkippedLine>,
 }
 
-/// Reads `{"id","text","lang"?,"speaker"?}` lines and writes `{"id","cluster"}` lines in input
-/// order, clustering with [`cluster_prepared`]. A malformed line is recorded in the summary and
-/// skipped; only I/O failures are errors.
+/// Reads `{"id","text","lang"?,"speaker"?,"published"?}` lines and writes `{"id","cluster"}`
+/// lines in input order, clustering with [`cluster_dated`] (without `published` anywhere this is
+/// exactly [`cluster_prepared`]). A malformed line, including one whose `published` is not a
+/// date, is recorded in the summary and skipped; only I/O failures are errors.
 pub fn cluster_jsonl<R: BufRead, W: Write>(
     input: R,
     mut output: W,
 ) -> Result<ClusterSummary, MatchError> {
     let mut ids = Vec::new();
     let mut items = Vec::new();
+    let mut times = Vec::new();
     let mut summary = ClusterSummary::default();
     for (n, line) in input.lines().enumerate() {
         let line = line.map_err(MatchError::Read)?;
         if line.trim().is_empty() {
             continue;
         }
-        match serde_json::from_str::<InputLine>(&line) {
-            Ok(rec) => {
+        let parsed = serde_json::from_str::<InputLine>(&line)
+            .map_err(|e| e.to_string())
+            .and_then(
+                |rec| match rec.published.as_deref().map(|d| (d, day_of(d))) {
+                    Some((d, None)) => Err(format!("published: not a date: {d:?}")),
+                    Some((_, day)) => Ok((rec, day)),
+                    None => Ok((rec, None)),
+                },
+            );
+        match parsed {
+            Ok((rec, day)) => {
+                times.push(day);
                 items.push(prepare(
                     &rec.text,
                     rec.lang.as_deref(),
@@ -422,13 +487,10 @@ pub fn cluster_jsonl<R: BufRead, W: Write>(
                 ));
                 ids.push(rec.id);
             }
-            Err(e) => summary.skipped.push(SkippedLine {
-                line: n + 1,
-                error: e.to_string(),
-            }),
+            Err(error) => summary.skipped.push(SkippedLine { line: n + 1, error }),
         }
     }
-    let clusters = cluster_prepared(items);
+    let clusters = cluster_dated(items, times);
     for (id, &cluster) in ids.iter().zip(&clusters) {
         let rec = OutputLine { id, cluster };
         serde_json::to_writer(&mut output, &rec).map_err(|e| MatchError::Write(e.into()))?;

@@ -23,6 +23,10 @@
 //!    statistics exist.
 //!
 //! Two quotes whose speakers are both known and share no name word are never one statement.
+//! When publication times are known ([`Clusterer::assign_at`]), a short quote only joins a
+//! cluster whose dated members stay within [`TIME_WINDOW_DAYS`] (see [`time_compatible`]), and
+//! across that window a quote joins only as an excerpt of the canonical wording, not as a
+//! rewording (see [`within_window`]).
 //!
 //! ```
 //! use quotetrace::matcher::{prepare, same_statement, Stage, TermStats};
@@ -39,13 +43,18 @@
 mod cluster;
 mod lookup;
 mod similarity;
+mod time;
 
 pub use cluster::{
-    cluster_jsonl, cluster_prepared, cluster_prepared_with, ClusterSummary, Clusterer, SkippedLine,
+    cluster_dated, cluster_dated_with, cluster_jsonl, cluster_prepared, cluster_prepared_with,
+    ClusterSummary, Clusterer, SkippedLine,
 };
 pub use lookup::{fragment_coverage, fragment_terms, Vocabulary};
 pub use similarity::{
     features, same_statement, same_statement_with, speakers_compatible, Features, Link, Thresholds,
+};
+pub use time::{
+    day_of, time_compatible, within_window, Day, Span, TIMELESS_CONTENT, TIME_WINDOW_DAYS,
 };
 
 use std::collections::HashMap;

@@ -32,6 +32,10 @@ pub struct Thresholds {
     pub min_fragment_content: u32,
     /// How many of a cluster's representatives a rewording must match to join it.
     pub link: Link,
+    /// See [`super::TIME_WINDOW_DAYS`].
+    pub time_window: super::Day,
+    /// See [`super::TIMELESS_CONTENT`].
+    pub timeless_content: u32,
 }
 
 /// Cluster membership rule for quotes that are not an excerpt of the cluster's canonical member.
@@ -51,6 +55,8 @@ impl Default for Thresholds {
             overlap: OVERLAP_THRESHOLD,
             min_fragment_content: MIN_FRAGMENT_CONTENT,
             link: Link::default(),
+            time_window: super::TIME_WINDOW_DAYS,
+            timeless_content: super::TIMELESS_CONTENT,
         }
     }
 }
