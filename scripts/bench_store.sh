@@ -5,8 +5,9 @@
 #
 # Prints: ingest wall and CPU time, articles/s, peak RSS, store size on disk, and the latency
 # of `quotetrace lookup` over fragments drawn from the stored quotes (3–8 consecutive words of
-# a random wording, lower-cased, sometimes with the last word cut short): per process (store
-# open included) for 50 of them, and in one process (`lookup --batch`) for all of them.
+# a random wording, lower-cased, sometimes with the last word cut short): one process per
+# fragment (store open included), and all of them in one process (`lookup --batch`); and what
+# opening the store alone costs a process.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CORPUS=${1:-../shared/corpus/allsides.jsonl.gz}
@@ -57,18 +58,29 @@ for _ in range(int(sys.argv[2])):
     print(frag.replace("\n", " "))
 PY
 : >"$WORK/ms.txt"
-# One process per lookup (store open included), for the first 50 fragments.
-head -50 "$WORK/fragments.txt" | while IFS= read -r frag; do
+: >"$WORK/open_ms.txt"
+# One process per lookup (store open included), for every fragment.
+while IFS= read -r frag; do
   s=$(date +%s%N)
   "$BIN" --db "$DB" lookup --limit 5 "$frag" >/dev/null 2>&1 || true
   e=$(date +%s%N)
   echo $(( (e - s) / 1000 )) >>"$WORK/ms.txt"
+done <"$WORK/fragments.txt"
+# What a process costs that opens the store and looks up nothing (a fragment with no words):
+# process start, opening sled, closing it.
+for _ in $(seq 50); do
+  s=$(date +%s%N)
+  "$BIN" --db "$DB" lookup --limit 5 "..." >/dev/null 2>&1 || true
+  e=$(date +%s%N)
+  echo $(( (e - s) / 1000 )) >>"$WORK/open_ms.txt"
 done
-python3 - "$WORK/ms.txt" <<'PY'
+python3 - "$WORK/ms.txt" "$WORK/open_ms.txt" <<'PY'
 import sys
-v = sorted(int(x) / 1000 for x in open(sys.argv[1]))
-q = lambda p: v[min(len(v) - 1, int(p * len(v)))]
-print(f"lookup as one process each ({len(v)} fragments, store open included): p50 {q(0.5):.0f} ms, p99 {q(0.99):.0f} ms")
+for path, what in ((sys.argv[1], "lookup as one process each, store open included"),
+                   (sys.argv[2], "open the store and look up nothing, one process each")):
+    v = sorted(int(x) / 1000 for x in open(path))
+    q = lambda p: v[min(len(v) - 1, int(p * len(v)))]
+    print(f"{what} ({len(v)} runs): p50 {q(0.5):.0f} ms, p99 {q(0.99):.0f} ms")
 PY
 # All fragments in one process: the lookup itself, store opened once.
 "$BIN" --db "$DB" lookup --limit 5 --json --batch "$WORK/fragments.txt" >"$WORK/batch.jsonl" || true

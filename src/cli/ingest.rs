@@ -25,6 +25,12 @@ pub struct IngestArgs {
     /// done only once a commit covering it has been flushed to disk.
     #[arg(long, default_value_t = 512, value_name = "N")]
     pub commit_every: usize,
+    /// Also commit when this many seconds have passed since the last commit, so that a slow
+    /// input still gets its articles stored. Fewer, larger commits write less (each rewrites
+    /// every cluster and word it touched) but raise peak memory: sled keeps the old copy of
+    /// every tree node a commit rewrote until the commit ends.
+    #[arg(long, default_value_t = 2, value_name = "SECONDS")]
+    pub commit_secs: u64,
     /// Append the input id of every article to FILE as soon as it is durably stored.
     #[arg(long, value_name = "FILE")]
     pub committed_log: Option<PathBuf>,
@@ -143,7 +149,8 @@ pub fn run(args: &IngestArgs, db: &Path) -> anyhow::Result<i32> {
             }
         }
         if uncommitted.len() >= args.commit_every.max(1)
-            || (!uncommitted.is_empty() && last_commit.elapsed() > Duration::from_secs(2))
+            || (!uncommitted.is_empty()
+                && last_commit.elapsed() > Duration::from_secs(args.commit_secs))
         {
             commit(&mut store, &mut uncommitted, log.as_mut())?;
             last_commit = Instant::now();

@@ -75,7 +75,11 @@ pub struct SledBackend {
 }
 
 /// Cache size for sled. sled's default (1 GiB) alone would break the 500 MB peak-RSS budget.
-const SLED_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+/// Ingest hardly reads the store back (see `ingest.rs`), so a small cache costs it little.
+const SLED_CACHE_BYTES: u64 = 32 * 1024 * 1024;
+
+/// Log segment size for new stores (sled's default is 512 KiB).
+const SEGMENT_BYTES: usize = 8 * 1024 * 1024;
 
 impl SledBackend {
     pub fn open(path: &Path) -> Result<Self, StoreError> {
@@ -85,11 +89,15 @@ impl SledBackend {
                 reason: "it is a file, not a store directory".into(),
             });
         }
-        let config = sled::Config::new()
+        let mut config = sled::Config::new()
             .path(path)
             .cache_capacity(SLED_CACHE_BYTES)
             // Durability comes from our explicit flush per commit group, not from a timer.
             .flush_every_ms(None);
+        // Opening reads the header of every log segment: with sled's default 512 KiB segments
+        // that is thousands of reads for a store of a GB. sled refuses to open a store with
+        // another segment size than it was created with, so an existing store keeps its own.
+        config = config.segment_size(stored_segment_size(path).unwrap_or(SEGMENT_BYTES));
         // A store closed a moment ago in this process may hold its lock until sled's
         // background threads wind down, so a lock conflict is retried briefly before it is
         // reported.
@@ -105,6 +113,16 @@ impl SledBackend {
             }
         }
     }
+}
+
+/// The segment size an existing sled store was created with (sled's `conf` file).
+fn stored_segment_size(path: &Path) -> Option<usize> {
+    // The file ends in a binary checksum, so it is not valid UTF-8 as a whole.
+    let conf = std::fs::read(path.join("conf")).ok()?;
+    String::from_utf8_lossy(&conf)
+        .lines()
+        .find_map(|l| l.strip_prefix("segment_size:"))
+        .and_then(|v| v.trim().parse().ok())
 }
 
 /// sled reports a store held by another process as an I/O error about its lock file.
@@ -123,6 +141,20 @@ fn open_error(path: &Path, e: sled::Error) -> StoreError {
         },
         sled::Error::Corruption { .. } => StoreError::Corrupt(format!("{}: {e}", path.display())),
         other => StoreError::Backend(other.to_string()),
+    }
+}
+
+/// Frees the node versions a batch of `writes` replaced.
+///
+/// sled copies a tree node on every write and frees the old copy through epoch-based
+/// reclamation (crossbeam-epoch), which frees a few bags of 64 garbage objects per 128 pins of
+/// an epoch guard, and `apply_batch` holds one guard for the whole batch. A group commit of
+/// 100,000 writes with few reads between commits thus left hundreds of MB of old nodes waiting
+/// (1 GB peak RSS on 5,000 articles). Each flush of a fresh guard advances the epoch and frees
+/// up to 8 bags, so a few per 512 writes clear the backlog in well under a millisecond.
+fn reclaim(writes: usize) {
+    for _ in 0..(writes / 64 + 64) {
+        sled::pin().flush();
     }
 }
 
@@ -163,6 +195,7 @@ impl Backend for SledBackend {
     }
 
     fn apply(&self, batch: WriteBatch) -> Result<(), StoreError> {
+        let writes = batch.ops.len();
         let mut b = sled::Batch::default();
         for (k, v) in batch.ops {
             match v {
@@ -170,7 +203,9 @@ impl Backend for SledBackend {
                 None => b.remove(k),
             }
         }
-        self.db.apply_batch(b).map_err(backend_err)
+        let result = self.db.apply_batch(b).map_err(backend_err);
+        reclaim(writes);
+        result
     }
 
     fn flush(&self) -> Result<(), StoreError> {
@@ -267,6 +302,23 @@ mod tests {
     fn sled_backend_scans_and_batches() {
         let dir = tempfile::tempdir().unwrap();
         exercise(&SledBackend::open(&dir.path().join("db")).unwrap());
+    }
+
+    #[test]
+    fn a_store_keeps_the_segment_size_it_was_created_with() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let db = sled::Config::new()
+            .path(&path)
+            .segment_size(512 * 1024)
+            .open()
+            .unwrap();
+        db.insert(b"k", b"v").unwrap();
+        db.flush().unwrap();
+        drop(db);
+        assert_eq!(stored_segment_size(&path), Some(512 * 1024));
+        let b = SledBackend::open(&path).unwrap();
+        assert_eq!(b.get(b"k").unwrap().as_deref(), Some(&b"v"[..]));
     }
 
     #[test]

@@ -14,6 +14,8 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use rustc_hash::{FxHashMap, FxHashSet};
+
 use crate::article::Article;
 use crate::matcher::{self, Prepared, TermStats};
 use crate::parse::Quote;
@@ -28,11 +30,37 @@ use super::{
 pub(crate) struct Session {
     pub stats: TermStats,
     /// Matcher key → clusters, oldest first, at most [`matching::POSTING_CAP`].
-    pub keys: HashMap<u64, Vec<ClusterId>>,
+    pub keys: FxHashMap<u64, Vec<ClusterId>>,
     /// Exact-wording hash → clusters.
-    pub exact: HashMap<u64, Vec<ClusterId>>,
+    pub exact: FxHashMap<u64, Vec<ClusterId>>,
+    /// What the join decision reads of the newest [`MATCH_WINDOW`] clusters, so that most
+    /// candidates are not read back from the backend.
+    pub matches: FxHashMap<ClusterId, matching::MatchState>,
+    /// (cluster, [`wording_hash`]) of every stored or staged wording: most wordings are new,
+    /// and this tells so without searching the cluster's list.
+    pub wordings: FxHashSet<(ClusterId, u64)>,
     /// Lookup vocabulary with document frequencies.
     pub vocab: HashMap<String, u32>,
+}
+
+/// How many of the newest clusters keep their [`matching::MatchState`] in memory during an
+/// ingest. Keeping all of them made ingest 2x faster than reading candidates back, but cost
+/// about 1 KB per cluster (300 MB on AllSides); most candidates are recent clusters, since a
+/// key's postings keep its most recent clusters. Older ones are read back. Which clusters are
+/// cached changes only the speed, never a decision.
+pub(crate) const MATCH_WINDOW: u64 = 100_000;
+
+fn in_window(cid: ClusterId, next_cluster: ClusterId) -> bool {
+    cid + MATCH_WINDOW >= next_cluster
+}
+
+/// One quote being placed in a cluster.
+struct Quoted<'a> {
+    wording: &'a str,
+    lang: Option<&'a str>,
+    speaker: Option<&'a str>,
+    /// Its article and start: where the cluster finds the occurrence.
+    at: (ArticleId, u32),
 }
 
 /// Staged articles, and every read that must see them before they are committed.
@@ -42,12 +70,12 @@ pub(crate) struct Pending {
     /// Write-once records: articles, occurrences, credit edges.
     pub puts: BTreeMap<Vec<u8>, Vec<u8>>,
     pub clusters: HashMap<ClusterId, ClusterRec>,
-    pub variants: HashMap<Vec<u8>, Variant>,
     pub outlets: HashMap<String, OutletRec>,
     /// New lookup postings.
     pub terms: HashMap<String, Vec<ClusterId>>,
     pub vocab_dirty: HashSet<String>,
-    pub stats_dirty: HashSet<u64>,
+    /// How much each term's document frequency grew: one `T` record per commit.
+    pub stats_delta: FxHashMap<u64, u32>,
     /// Cluster numbering before the first staged article, to roll back on failure.
     pub next_cluster_before: Option<ClusterId>,
     pub new_clusters: u64,
@@ -128,6 +156,7 @@ impl Store {
             _ => None,
         };
         let mut seen_starts = HashSet::new();
+        let mut occurrences = Vec::new();
         for (q, p) in quotes.iter().zip(prepared) {
             let wording = q.quote.text.trim();
             let Some(p) = p else { continue };
@@ -135,8 +164,16 @@ impl Store {
                 continue;
             }
             let speaker = q.speaker.as_ref().map(|s| s.name.as_str());
-            let cluster = self.assign(p, wording, article.meta.lang.as_deref(), speaker)?;
             let start = q.quote.start as u32;
+            let cluster = self.assign(
+                p,
+                Quoted {
+                    wording,
+                    lang: article.meta.lang.as_deref(),
+                    speaker,
+                    at: (id, start),
+                },
+            )?;
             let credits: Vec<CreditRec> = q
                 .credits
                 .iter()
@@ -181,9 +218,7 @@ impl Store {
                 channel: q.channel.as_ref().map(span),
                 credits,
             };
-            self.pending
-                .puts
-                .insert(occurrence_key(cluster, &id, start), encode(&occ));
+            occurrences.push(occ);
             report.quotes += 1;
             report.clusters.push(cluster);
         }
@@ -200,6 +235,11 @@ impl Store {
             occurrences: report.quotes as u32,
         };
         self.pending.puts.insert(article_key(&id), encode(&rec));
+        if !occurrences.is_empty() {
+            self.pending
+                .puts
+                .insert(occurrences_key(&id), encode(&occurrences));
+        }
         self.pending.articles.insert(id);
         Ok(report)
     }
@@ -224,9 +264,6 @@ impl Store {
         for (cid, c) in &pending.clusters {
             batch.put(cluster_key(*cid), encode(c));
         }
-        for (k, v) in &pending.variants {
-            batch.put(k.clone(), encode(v));
-        }
         for (k, o) in &pending.outlets {
             batch.put(outlet_rec_key(k), encode(o));
         }
@@ -239,12 +276,11 @@ impl Store {
                 let n = session.vocab.get(term).copied().unwrap_or(0);
                 batch.put(vocab_key(term), n.to_be_bytes().to_vec());
             }
-            for t in &pending.stats_dirty {
-                batch.put(
-                    term_stats_key(*t),
-                    session.stats.df(*t).to_be_bytes().to_vec(),
-                );
-            }
+            // Growth only, sorted so that the record is the same whatever the hash order.
+            let mut delta: Vec<(u64, u32)> =
+                pending.stats_delta.iter().map(|(&t, &n)| (t, n)).collect();
+            delta.sort_unstable();
+            batch.put(term_stats_key(seq), encode(&delta));
             batch.put(
                 META_STATS_DOCS.to_vec(),
                 session.stats.docs().to_be_bytes().to_vec(),
@@ -331,12 +367,13 @@ impl Store {
             Some(v) => u64_value(&v)?,
             None => 0,
         };
-        let mut df = HashMap::new();
+        let mut df: HashMap<u64, u32> = HashMap::new();
         for r in self.backend.scan_prefix(&[prefix::TERM_STATS]) {
-            let (k, v) = r?;
-            let id =
-                trailing_cluster(&k).ok_or_else(|| StoreError::Corrupt("bad term key".into()))?;
-            df.insert(id, be_u32(&v)?);
+            let (_, v) = r?;
+            let delta: Vec<(u64, u32)> = decode("term statistics", &v)?;
+            for (t, n) in delta {
+                *df.entry(t).or_default() += n;
+            }
         }
         let json = serde_json::to_value(Raw { docs, df })
             .map_err(|e| StoreError::Corrupt(format!("term statistics: {e}")))?;
@@ -345,9 +382,22 @@ impl Store {
         // The matcher keys and exact wordings are not stored as such: they are what
         // `Clusterer` derives from each cluster's representatives and wordings, and deriving
         // them here costs less than writing them on every commit.
-        let mut keys: HashMap<u64, Vec<ClusterId>> = HashMap::new();
+        let mut keys: FxHashMap<u64, Vec<ClusterId>> = FxHashMap::default();
+        let mut matches = FxHashMap::default();
+        let mut exact: FxHashMap<u64, Vec<ClusterId>> = FxHashMap::default();
+        let mut wordings = FxHashSet::default();
         for c in self.clusters() {
             let c = c?;
+            if in_window(c.id, self.next_cluster) {
+                matches.insert(c.id, matching::MatchState::of(&c));
+            }
+            for v in &c.wordings {
+                wordings.insert((c.id, wording_hash(&v.wording)));
+                let list = exact.entry(v.exact).or_default();
+                if !list.contains(&c.id) {
+                    list.push(c.id);
+                }
+            }
             let mut posted: Vec<u64> = Vec::new();
             for r in &c.reps {
                 for k in matcher::index_keys(r) {
@@ -362,20 +412,6 @@ impl Store {
                 }
             }
         }
-        let mut exact: HashMap<u64, Vec<ClusterId>> = HashMap::new();
-        for r in self.backend.scan_prefix(&[prefix::VARIANT]) {
-            let (k, v) = r?;
-            let cid = k
-                .get(1..9)
-                .and_then(|b| <[u8; 8]>::try_from(b).ok())
-                .map(u64::from_be_bytes)
-                .ok_or_else(|| StoreError::Corrupt("bad variant key".into()))?;
-            let v: Variant = decode("variant", &v)?;
-            let list = exact.entry(v.exact).or_default();
-            if !list.contains(&cid) {
-                list.push(cid);
-            }
-        }
         let mut vocab = HashMap::new();
         for r in self.backend.scan_prefix(&[prefix::VOCAB]) {
             let (k, v) = r?;
@@ -385,32 +421,32 @@ impl Store {
             stats,
             keys,
             exact,
+            matches,
+            wordings,
             vocab,
         })
     }
 
-    fn load_cluster(&self, id: ClusterId) -> Result<Option<ClusterRec>, StoreError> {
-        if let Some(c) = self.pending.clusters.get(&id) {
-            return Ok(Some(c.clone()));
+    /// Takes a cluster out of the stage (it goes back once updated), or reads it: a popular
+    /// cluster holds many wordings, so it is moved rather than copied.
+    fn take_cluster(&mut self, id: ClusterId) -> Result<Option<ClusterRec>, StoreError> {
+        if let Some(c) = self.pending.clusters.remove(&id) {
+            return Ok(Some(c));
         }
         self.cluster(id)
     }
 
     /// Finds the cluster of a new wording, or starts one, and records the wording in it.
     /// The decision is `matcher::Clusterer`'s (see [`matching`]).
-    fn assign(
-        &mut self,
-        p: Prepared,
-        wording: &str,
-        lang: Option<&str>,
-        speaker: Option<&str>,
-    ) -> Result<ClusterId, StoreError> {
+    fn assign(&mut self, p: Prepared, q: Quoted<'_>) -> Result<ClusterId, StoreError> {
         let session = self.session.take().expect("loaded by stage");
         let mut session = session;
         session.stats.observe(&p);
-        self.pending.stats_dirty.extend(p.set.iter().copied());
+        for &t in &p.set {
+            *self.pending.stats_delta.entry(t).or_default() += 1;
+        }
         let chosen = self.choose(&p, &session);
-        let result = chosen.and_then(|c| self.place(c, p, wording, lang, speaker, &mut session));
+        let result = chosen.and_then(|c| self.place(c, p, q, &mut session));
         self.session = Some(session);
         result
     }
@@ -420,15 +456,19 @@ impl Store {
         &mut self,
         chosen: Option<ClusterId>,
         p: Prepared,
-        wording: &str,
-        lang: Option<&str>,
-        speaker: Option<&str>,
+        q: Quoted<'_>,
         session: &mut Session,
     ) -> Result<ClusterId, StoreError> {
+        let Quoted {
+            wording,
+            lang,
+            speaker,
+            at,
+        } = q;
         let (cid, mut rec) = match chosen {
             Some(cid) => {
                 let rec = self
-                    .load_cluster(cid)?
+                    .take_cluster(cid)?
                     .ok_or_else(|| StoreError::Corrupt(format!("cluster {cid} vanished")))?;
                 (cid, rec)
             }
@@ -448,11 +488,16 @@ impl Store {
                         reps: vec![],
                         canonical_rep: 0,
                         speaker_keys: vec![],
+                        wordings: vec![],
+                        carriers: vec![],
                     },
                 )
             }
         };
         rec.occurrences += 1;
+        if let Err(i) = rec.carriers.binary_search(&at) {
+            rec.carriers.insert(i, at);
+        }
         if let Some(s) = speaker {
             let full = rec.speakers.len() >= MAX_SPEAKERS;
             match rec.speakers.iter_mut().find(|(n, _)| n == s) {
@@ -463,24 +508,28 @@ impl Store {
             }
         }
         let content = p.content;
-        let (vkey, variant) = self.load_variant(cid, wording)?;
-        let new_variant = variant.is_none();
-        let variant = match variant {
-            Some(mut v) => {
+        let known = !session.wordings.insert((cid, wording_hash(wording)));
+        let found = if known {
+            rec.wordings.iter_mut().find(|v| v.wording == wording)
+        } else {
+            None
+        };
+        let new_variant = match found {
+            Some(v) => {
                 v.count += 1;
-                v
+                false
             }
             None => {
                 rec.variants += 1;
-                Variant {
+                rec.wordings.push(Variant {
                     wording: wording.to_owned(),
                     count: 1,
                     content,
                     exact: p.exact,
-                }
+                });
+                true
             }
         };
-        self.pending.variants.insert(vkey, variant);
         if rec.occurrences == 1 || super::is_better_canonical((content, wording), &rec) {
             rec.canonical = wording.to_owned();
             rec.canonical_content = content;
@@ -499,20 +548,32 @@ impl Store {
                 }
             }
         }
+        if in_window(cid, self.next_cluster) {
+            session.matches.insert(cid, matching::MatchState::of(&rec));
+        }
+        if chosen.is_none() && cid >= MATCH_WINDOW {
+            session.matches.remove(&(cid - MATCH_WINDOW));
+        }
         if let Some(words) = words {
             let lang = lang.unwrap_or("en");
-            let mut seen = HashSet::new();
+            // A word already in one of the cluster's earlier wordings is already posted and
+            // counted. Deciding this from the wordings, not from what the current commit
+            // staged, keeps the vocabulary counts exact, so lookup weights do not depend on
+            // where commits fell (which the 2 s commit timer makes depend on thread timing).
+            let earlier = &rec.wordings[..rec.wordings.len() - 1];
+            let mut seen: HashSet<String> = earlier
+                .iter()
+                .flat_map(|v| lookup::terms(&v.wording))
+                .collect();
             for term in words {
                 if !lookup::indexed(&term, lang) || !seen.insert(term.clone()) {
                     continue;
                 }
-                let staged = self.pending.terms.entry(term.clone()).or_default();
-                if staged.contains(&cid) {
-                    continue;
-                }
-                staged.push(cid);
-                // Counts a cluster again when a later commit gives it another wording with the
-                // same word: document frequencies are approximate, which ranking tolerates.
+                self.pending
+                    .terms
+                    .entry(term.clone())
+                    .or_default()
+                    .push(cid);
                 *session.vocab.entry(term.clone()).or_default() += 1;
                 self.pending.vocab_dirty.insert(term);
             }
@@ -521,18 +582,37 @@ impl Store {
         Ok(cid)
     }
 
+    /// What the join decision reads of a cluster: from memory for recent clusters, else from
+    /// the stage or the backend.
+    fn match_state<'s>(
+        &self,
+        cid: ClusterId,
+        session: &'s Session,
+    ) -> Result<Option<std::borrow::Cow<'s, matching::MatchState>>, StoreError> {
+        use std::borrow::Cow;
+        if let Some(m) = session.matches.get(&cid) {
+            return Ok(Some(Cow::Borrowed(m)));
+        }
+        if let Some(c) = self.pending.clusters.get(&cid) {
+            return Ok(Some(Cow::Owned(matching::MatchState::of(c))));
+        }
+        Ok(self
+            .cluster(cid)?
+            .map(|c| Cow::Owned(matching::MatchState::of(&c))))
+    }
+
     /// The cluster `p` joins, if any.
     fn choose(&self, p: &Prepared, session: &Session) -> Result<Option<ClusterId>, StoreError> {
         let stats = &session.stats;
         // Identical folded words: only the speaker constraint is left to check.
         for &cid in session.exact.get(&p.exact).into_iter().flatten() {
-            if let Some(c) = self.load_cluster(cid)? {
+            if let Some(c) = self.match_state(cid, session)? {
                 if matching::speaker_ok(&c, p) {
                     return Ok(Some(cid));
                 }
             }
         }
-        let mut score: HashMap<ClusterId, f32> = HashMap::new();
+        let mut score: FxHashMap<ClusterId, f32> = FxHashMap::default();
         for k in matcher::query_keys(p, stats, matching::QUERY_KEYS) {
             let w = stats.weight(k);
             for &c in session.keys.get(&k).into_iter().flatten() {
@@ -540,11 +620,18 @@ impl Store {
             }
         }
         let mut ranked: Vec<(ClusterId, f32)> = score.into_iter().collect();
-        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        ranked.truncate(matching::CANDIDATES);
+        // A total order, so selecting the best few and sorting only them gives what sorting
+        // everything would (a common word can post thousands of candidates).
+        let order =
+            |a: &(ClusterId, f32), b: &(ClusterId, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+        if ranked.len() > matching::CANDIDATES {
+            ranked.select_nth_unstable_by(matching::CANDIDATES - 1, order);
+            ranked.truncate(matching::CANDIDATES);
+        }
+        ranked.sort_by(order);
         let mut best: Option<(ClusterId, f32)> = None;
         for (cid, _) in ranked {
-            let Some(c) = self.load_cluster(cid)? else {
+            let Some(c) = self.match_state(cid, session)? else {
                 continue;
             };
             if let Some(s) = matching::join_score(&c, p, stats) {
@@ -554,32 +641,6 @@ impl Store {
             }
         }
         Ok(best.map(|(c, _)| c))
-    }
-
-    /// The stored (or staged) record of one wording of a cluster, with its key.
-    fn load_variant(
-        &self,
-        cluster: ClusterId,
-        wording: &str,
-    ) -> Result<(Vec<u8>, Option<Variant>), StoreError> {
-        for probe in 0..=u8::MAX {
-            let key = variant_key(cluster, wording, probe);
-            let found = match self.pending.variants.get(&key) {
-                Some(v) => Some(v.clone()),
-                None => self
-                    .backend
-                    .get(&key)?
-                    .map(|v| decode::<Variant>("variant", &v))
-                    .transpose()?,
-            };
-            match found {
-                Some(v) if v.wording != wording => continue,
-                other => return Ok((key, other)),
-            }
-        }
-        Err(StoreError::Corrupt(format!(
-            "cluster {cluster}: too many wordings share one hash"
-        )))
     }
 }
 

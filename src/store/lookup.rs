@@ -238,7 +238,7 @@ impl Store {
             let Some(c) = self.cluster(cid)? else {
                 continue;
             };
-            let variants = self.variants(cid)?;
+            let variants = super::sorted_wordings(c.wordings);
             let best = variants
                 .iter()
                 .take(MAX_VARIANTS_RANKED)

@@ -26,7 +26,7 @@
 //! assert_eq!(hits[0].cluster, report.clusters[0]);
 //! ```
 //!
-//! # Schema (version 1)
+//! # Schema (version 2)
 //!
 //! One ordered key space. The first byte of a key names the record kind; values are
 //! `postcard`-encoded structs from [`records`]. Integers in keys are big-endian so that keys sort
@@ -38,17 +38,21 @@
 //! | `M next_cluster`, `M cluster_count` | u64 BE | counters |
 //! | `A` article-id(16) | [`ArticleRec`] | article: id = first 16 bytes of SHA-256(outlet key, NUL, body), outlet, url, published, title, lang |
 //! | `O` outlet-key | [`OutletRec`] | outlet: display name, aliases, domains |
-//! | `C` cluster-id(8) | [`ClusterRec`] | cluster: canonical wording, speakers, matcher representatives |
-//! | `Y` cluster-id wording-hash(8) probe(1) | [`Variant`] | every distinct wording of a cluster, with its count |
-//! | `Q` cluster-id article-id start(4) | [`OccurrenceRec`] | occurrence: wording, span, kind, speaker, cue, channel, credits |
+//! | `C` cluster-id(8) | [`ClusterRec`] | cluster: canonical wording, speakers, matcher representatives, every distinct wording with its count, and where each occurrence is (article id, start) |
+//! | `Q` article-id(16) | postcard `Vec<`[`OccurrenceRec`]`>` | an article's occurrences: wording, span, kind, speaker, cue, channel, credits |
 //! | `E` from 0 to 0 article-id start index(2) | [`CreditEdgeRec`] | one edge per explicit credit |
 //! | `W` term 0 commit(8) | postcard `Vec<u64>` | lookup index: folded word → clusters that got it, one segment per commit |
 //! | `V` term | u32 BE | lookup vocabulary: number of clusters using the word |
-//! | `T` term-id(8) | u32 BE | matcher term statistics (document frequency); `M stats_docs` holds N |
+//! | `T` commit(8) | postcard `Vec<(u64, u32)>` | matcher term statistics: growth of each term's document frequency in one commit; `M stats_docs` holds N |
 //!
 //! The matcher's candidate index (clusters by `matcher::index_keys` of their representatives)
 //! and exact-wording index (clusters by `Variant::exact`) are not stored: an ingest derives them
-//! from `C` and `Y` records when it starts (see `ingest.rs`).
+//! from the `C` records when it starts (see `ingest.rs`).
+//!
+//! Version 2 cut the records written per quote from about four to about one: wordings live in
+//! their cluster's record and occurrences in one record per article, and the term statistics
+//! are one record per commit. On sled a write costs mostly per record (each copies a tree
+//! node), so this took most of the write time out of ingest.
 //!
 //! Provenance (first carrier, credits, chains) is not stored: it is derived from occurrences
 //! and article dates when asked for (see [`crate::provenance`]), which is why the answers do not
@@ -87,7 +91,7 @@ pub use records::*;
 pub(crate) const MAX_SPEAKERS: usize = 32;
 
 /// The schema this build reads and writes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -398,12 +402,32 @@ impl Store {
             .transpose()
     }
 
-    /// Every occurrence of a cluster, in key order (article id, then position).
+    /// Every occurrence of a cluster, ordered by article id, then position.
     pub fn occurrences(&self, cluster: ClusterId) -> Result<Vec<OccurrenceRec>, StoreError> {
-        self.backend
-            .scan_prefix(&occurrence_prefix(cluster))
-            .map(|r| r.and_then(|(_, v)| decode("occurrence", &v)))
-            .collect()
+        let Some(c) = self.cluster(cluster)? else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::with_capacity(c.carriers.len());
+        let mut last: Option<ArticleId> = None;
+        for (article, _) in &c.carriers {
+            if last == Some(*article) {
+                continue;
+            }
+            last = Some(*article);
+            let mut occs: Vec<OccurrenceRec> = self.article_occurrences(article)?;
+            occs.retain(|o| o.cluster == cluster);
+            occs.sort_by_key(|o| o.quote.start);
+            out.extend(occs);
+        }
+        Ok(out)
+    }
+
+    /// Every occurrence in one article, in quote order.
+    pub fn article_occurrences(&self, id: &ArticleId) -> Result<Vec<OccurrenceRec>, StoreError> {
+        Ok(match self.backend.get(&occurrences_key(id))? {
+            Some(v) => decode("occurrences", &v)?,
+            None => Vec::new(),
+        })
     }
 
     /// Every cluster, in id order.
@@ -440,11 +464,16 @@ impl Store {
             }
             Ok(n)
         };
+        let mut occurrences = 0;
+        for r in self.backend.scan_prefix(&[prefix::OCCURRENCE]) {
+            let (_, v) = r?;
+            occurrences += decode::<Vec<OccurrenceRec>>("occurrences", &v)?.len() as u64;
+        }
         Ok(Counts {
             articles: count(prefix::ARTICLE)?,
             outlets: count(prefix::OUTLET)?,
             clusters: count(prefix::CLUSTER)?,
-            occurrences: count(prefix::OCCURRENCE)?,
+            occurrences,
             credit_edges: count(prefix::CREDIT_EDGE)?,
         })
     }
@@ -458,13 +487,29 @@ impl Store {
         let mut clusters_seen: HashSet<ClusterId> = HashSet::new();
         for r in self.backend.scan_prefix(&[prefix::OCCURRENCE]) {
             let (_, v) = r?;
-            let occ: OccurrenceRec = decode("occurrence", &v)?;
-            *per_article.entry(occ.article).or_default() += 1;
-            if clusters_seen.insert(occ.cluster) && self.cluster(occ.cluster)?.is_none() {
-                problems.push(format!(
-                    "cluster {} has occurrences but no record",
-                    occ.cluster
-                ));
+            let occs: Vec<OccurrenceRec> = decode("occurrences", &v)?;
+            for occ in occs {
+                *per_article.entry(occ.article).or_default() += 1;
+                if clusters_seen.insert(occ.cluster) {
+                    match self.cluster(occ.cluster)? {
+                        None => problems.push(format!(
+                            "cluster {} has occurrences but no record",
+                            occ.cluster
+                        )),
+                        Some(c)
+                            if c.carriers
+                                .binary_search(&(occ.article, occ.quote.start))
+                                .is_err() =>
+                        {
+                            problems.push(format!(
+                                "cluster {} does not list its occurrence in article {}",
+                                occ.cluster,
+                                hex(&occ.article)
+                            ))
+                        }
+                        Some(_) => {}
+                    }
+                }
             }
         }
         for a in self.articles() {
@@ -500,12 +545,13 @@ impl Store {
         })
     }
 
-    /// Every distinct wording of a cluster.
+    /// Every distinct wording of a cluster, in [`wording_hash`] order: an order that does not
+    /// depend on which wording came first.
     pub fn variants(&self, cluster: ClusterId) -> Result<Vec<Variant>, StoreError> {
-        self.backend
-            .scan_prefix(&variant_prefix(cluster))
-            .map(|r| r.and_then(|(_, v)| decode("variant", &v)))
-            .collect()
+        Ok(self
+            .cluster(cluster)?
+            .map(|c| sorted_wordings(c.wordings))
+            .unwrap_or_default())
     }
 
     pub(crate) fn backend(&self) -> &dyn Backend {
@@ -523,6 +569,11 @@ pub(crate) fn is_better_canonical((content, wording): (u32, &str), rec: &Cluster
         key(rec.canonical_content, &rec.canonical),
     );
     a > b || (a == b && wording < rec.canonical.as_str())
+}
+
+pub(crate) fn sorted_wordings(mut w: Vec<Variant>) -> Vec<Variant> {
+    w.sort_by_cached_key(|v| (wording_hash(&v.wording), v.wording.clone()));
+    w
 }
 
 pub(crate) fn be_u32(v: &[u8]) -> Result<u32, StoreError> {

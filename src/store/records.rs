@@ -24,7 +24,8 @@ pub mod prefix {
     pub const OUTLET: u8 = b'O';
     /// `C cluster-id` → [`super::ClusterRec`].
     pub const CLUSTER: u8 = b'C';
-    /// `Q cluster-id article-id start` → [`super::OccurrenceRec`].
+    /// `Q article-id` → every [`super::OccurrenceRec`] of one article, in quote order. A
+    /// cluster finds its occurrences through [`super::ClusterRec::carriers`].
     pub const OCCURRENCE: u8 = b'Q';
     /// `E from-outlet 0 to-outlet 0 article-id start index` → [`super::CreditEdgeRec`].
     pub const CREDIT_EDGE: u8 = b'E';
@@ -32,9 +33,9 @@ pub mod prefix {
     pub const TERM: u8 = b'W';
     /// `V term` → u32 number of clusters with the term: lookup vocabulary and weights.
     pub const VOCAB: u8 = b'V';
-    /// `Y cluster-id wording-hash` → [`super::Variant`]: one distinct wording of a cluster.
-    pub const VARIANT: u8 = b'Y';
-    /// `T term-id` → u32: the matcher's document frequency of a term (`matcher::TermStats`).
+    /// `T commit` → postcard `Vec<(term-id, u32)>`: how much the matcher's document frequency
+    /// of each term (`matcher::TermStats`) grew in one commit. One record per commit, not one
+    /// per term: a commit touches tens of thousands of terms.
     pub const TERM_STATS: u8 = b'T';
 }
 
@@ -94,8 +95,7 @@ pub struct ClusterRec {
     pub lang: Option<String>,
     /// Named speakers with how many occurrences name each; the most named is the speaker.
     pub speakers: Vec<(String, u32)>,
-    /// Number of distinct wordings; the wordings themselves are `Y` records, so that this
-    /// record stays small however popular the quote (it is rewritten on every occurrence).
+    /// Number of distinct wordings (the length of `wordings`).
     pub variants: u32,
     /// Content words of the canonical wording.
     pub canonical_content: u32,
@@ -106,6 +106,13 @@ pub struct ClusterRec {
     pub reps: Vec<crate::matcher::Prepared>,
     pub canonical_rep: u32,
     pub speaker_keys: Vec<String>,
+    /// Every distinct wording. Kept in this record rather than one record each: group commit
+    /// rewrites a touched cluster once per commit anyway, and on sled the cost of a write is
+    /// mostly per record, not per byte.
+    pub wordings: Vec<Variant>,
+    /// Where each occurrence is: (article, start of the quote), sorted. The occurrences
+    /// themselves are in the article's `Q` record.
+    pub carriers: Vec<(ArticleId, u32)>,
 }
 
 impl ClusterRec {
@@ -235,16 +242,10 @@ pub fn outlet_rec_key(key: &str) -> Vec<u8> {
     k
 }
 
-pub fn occurrence_prefix(cluster: ClusterId) -> Vec<u8> {
+/// The key of an article's occurrences.
+pub fn occurrences_key(article: &ArticleId) -> Vec<u8> {
     let mut k = vec![prefix::OCCURRENCE];
-    k.extend_from_slice(&cluster.to_be_bytes());
-    k
-}
-
-pub fn occurrence_key(cluster: ClusterId, article: &ArticleId, start: u32) -> Vec<u8> {
-    let mut k = occurrence_prefix(cluster);
     k.extend_from_slice(article);
-    k.extend_from_slice(&start.to_be_bytes());
     k
 }
 
@@ -266,29 +267,20 @@ pub fn credit_edge_key(
     k
 }
 
-pub fn variant_prefix(cluster: ClusterId) -> Vec<u8> {
-    let mut k = vec![prefix::VARIANT];
-    k.extend_from_slice(&cluster.to_be_bytes());
-    k
-}
-
-/// FNV-1a of the wording, stable across builds, plus a probe number for the (astronomically
-/// rare) collision of two wordings.
-pub fn variant_key(cluster: ClusterId, wording: &str, probe: u8) -> Vec<u8> {
+/// FNV-1a of a wording: stable across builds, so it orders a cluster's wordings the same way
+/// in every store.
+pub fn wording_hash(wording: &str) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in wording.as_bytes() {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
-    let mut k = variant_prefix(cluster);
-    k.extend_from_slice(&h.to_be_bytes());
-    k.push(probe);
-    k
+    h
 }
 
-pub fn term_stats_key(term: u64) -> Vec<u8> {
+pub fn term_stats_key(commit: u64) -> Vec<u8> {
     let mut k = vec![prefix::TERM_STATS];
-    k.extend_from_slice(&term.to_be_bytes());
+    k.extend_from_slice(&commit.to_be_bytes());
     k
 }
 
