@@ -1,5 +1,8 @@
 //! Quote marks and the quote spans they delimit (grammar/README.md §2, §3).
 
+/// How many quotes inside quotes are reported (grammar/README.md §3).
+pub(crate) const MAX_NESTING: usize = 4;
+
 /// A quote span found by the mark scanner, in byte offsets of the body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct RawQuote {
@@ -279,10 +282,14 @@ pub(crate) fn scan(body: &str) -> Vec<RawQuote> {
     }
     // Renumber parents past dropped quotes. A quote nested in a dropped one (an apostrophe
     // mistaken for an opening single) becomes top-level.
+    // Quotes nested deeper than MAX_NESTING are left inside their enclosing quote: real text
+    // never nests that deep, and reporting every level would copy the text once per level.
+    let mut depth = vec![0usize; quotes.len()];
     let mut new_index = vec![None; quotes.len()];
     let mut kept = Vec::with_capacity(quotes.len());
     for (k, mut q) in quotes.into_iter().enumerate() {
-        if dropped[k] {
+        depth[k] = q.parent.map_or(0, |p| depth[p] + 1);
+        if dropped[k] || depth[k] > MAX_NESTING {
             continue;
         }
         q.parent = q.parent.and_then(|p| new_index[p]);
@@ -413,6 +420,18 @@ mod tests {
         assert_eq!(&body[q[0].start..q[0].end], "He said ‘no’ twice,");
         assert_eq!(&body[q[1].start..q[1].end], "no");
         assert_eq!(q[1].parent, Some(0));
+    }
+
+    #[test]
+    fn deep_nesting_is_reported_to_a_bounded_depth() {
+        let mut body = String::new();
+        for i in 0..1000 {
+            body.push_str(if i % 2 == 0 { "“a " } else { "‘b " });
+        }
+        for i in (0..1000).rev() {
+            body.push_str(if i % 2 == 0 { "a”" } else { "b’" });
+        }
+        assert_eq!(scan(&body).len(), MAX_NESTING + 1);
     }
 
     #[test]

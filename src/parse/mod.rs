@@ -165,33 +165,63 @@ struct Attributed {
     credits: Vec<Credit>,
 }
 
-fn line_start(body: &str, i: usize) -> usize {
-    memchr::memrchr(b'\n', &body.as_bytes()[..i]).map_or(0, |k| k + 1)
-}
-
-fn line_end(body: &str, i: usize) -> usize {
-    memchr::memchr(b'\n', &body.as_bytes()[i..]).map_or(body.len(), |k| i + k)
-}
-
 /// Groups top-level quotes into blocks of whole paragraphs, so that a quote running over
-/// paragraphs sits in one block with the words around it.
+/// paragraphs sits in one block with the words around it. A paragraph longer than
+/// `MAX_BLOCK` (a runaway line, not prose) is cut into windows around its quotes instead, so
+/// that work and memory stay linear in its length.
 fn blocks(body: &str, raw: &[RawQuote]) -> Vec<(usize, usize, Vec<usize>)> {
+    const MAX_BLOCK: usize = 64 << 10;
+    const WINDOW: usize = 2 << 10;
     let mut out: Vec<(usize, usize, Vec<usize>)> = Vec::new();
+    let mut windowed = false;
     for (k, q) in raw.iter().enumerate() {
         if q.parent.is_some() {
             continue;
         }
-        let start = line_start(body, q.open);
-        let end = line_end(body, q.close.max(q.end));
-        match out.last_mut() {
-            Some(last) if start < last.1 || q.open < last.1 => {
-                last.1 = last.1.max(end);
+        // Quotes come in text order: one inside the current block needs no line search.
+        if let Some(last) = out.last_mut() {
+            if q.open < last.1 {
+                let close = q.close.max(q.end);
+                if close > last.1 {
+                    let reach = if windowed { WINDOW } else { MAX_BLOCK };
+                    last.1 = bounded_line_end(body, close, close + reach);
+                }
                 last.2.push(k);
+                continue;
             }
-            _ => out.push((start, end, vec![k])),
         }
+        let floor = out.last().map_or(0, |b| b.1);
+        let mut start = memchr::memrchr(b'\n', &body.as_bytes()[floor..q.open])
+            .map_or(floor, |i| floor + i + 1);
+        let close = q.close.max(q.end);
+        let mut end = bounded_line_end(body, close, close + MAX_BLOCK);
+        windowed = end - start > MAX_BLOCK;
+        if windowed {
+            start = floor_boundary(body, q.open.saturating_sub(WINDOW).max(start));
+            end = bounded_line_end(body, close, close + WINDOW);
+        }
+        out.push((start, end, vec![k]));
     }
     out
+}
+
+/// The end of the line holding `i`, or `limit` (on a char boundary) if the line runs past it.
+fn bounded_line_end(body: &str, i: usize, limit: usize) -> usize {
+    let limit = limit.min(body.len());
+    if i >= limit {
+        return i.min(body.len());
+    }
+    match memchr::memchr(b'\n', &body.as_bytes()[i..limit]) {
+        Some(k) => i + k,
+        None => floor_boundary(body, limit),
+    }
+}
+
+fn floor_boundary(body: &str, mut i: usize) -> usize {
+    while !body.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
 }
 
 fn attribute_all(body: &str, raw: &[RawQuote]) -> Vec<Attributed> {
@@ -220,7 +250,9 @@ fn attribute_all(body: &str, raw: &[RawQuote]) -> Vec<Attributed> {
         if let Some(prev_end) = block_start.checked_sub(1) {
             let before = body[..prev_end].trim_end();
             if before.ends_with(':') {
-                from = line_start(body, before.len()).max(seen_to.min(block_start));
+                let floor = seen_to.min(block_start);
+                from = memchr::memrchr(b'\n', &body.as_bytes()[floor..before.len()])
+                    .map_or(floor, |i| floor + i + 1);
             }
         }
         toks.clear();
