@@ -429,7 +429,7 @@ mod tests {
             body.push_str(if i % 2 == 0 { "“a " } else { "‘b " });
         }
         for i in (0..1000).rev() {
-            body.push_str(if i % 2 == 0 { "a”" } else { "b’" });
+            body.push_str(if i % 2 == 0 { "a” " } else { "b’ " });
         }
         assert_eq!(scan(&body).len(), MAX_NESTING + 1);
     }
