@@ -250,7 +250,7 @@ fn attribute_all(body: &str, raw: &[RawQuote]) -> Vec<Attributed> {
         if let Some(prev_end) = block_start.checked_sub(1) {
             let before = body[..prev_end].trim_end();
             if before.ends_with(':') {
-                let floor = seen_to.min(block_start);
+                let floor = seen_to.min(block_start).min(before.len());
                 from = memchr::memrchr(b'\n', &body.as_bytes()[floor..before.len()])
                     .map_or(floor, |i| floor + i + 1);
             }
