@@ -5,41 +5,10 @@ use proptest::prelude::*;
 use quotetrace::article::Article;
 use quotetrace::parse::{self, Quote};
 
-/// Asserts that `start..end` is a valid range of `body` that slices to `text`.
-fn check_range(body: &str, start: usize, end: usize, text: &str, what: &str) {
-    assert!(start <= end, "{what}: start {start} > end {end}");
-    assert!(end <= body.len(), "{what}: end {end} > len {}", body.len());
-    assert!(
-        body.is_char_boundary(start),
-        "{what}: start {start} splits a char"
-    );
-    assert!(
-        body.is_char_boundary(end),
-        "{what}: end {end} splits a char"
-    );
-    assert_eq!(&body[start..end], text, "{what}: {start}..{end}");
-}
-
+/// The extractor's offset contract, checked by the library itself.
 fn check_offsets(body: &str, quotes: &[Quote]) {
-    for (i, q) in quotes.iter().enumerate() {
-        let s = &q.quote;
-        check_range(body, s.start, s.end, &s.text, "quote");
-        if let Some(sp) = &q.speaker {
-            let m = &sp.mention;
-            check_range(body, m.start, m.end, &m.text, "speaker.mention");
-        }
-        if let Some(c) = &q.cue {
-            check_range(body, c.start, c.end, &c.text, "cue");
-        }
-        if let Some(c) = &q.channel {
-            check_range(body, c.start, c.end, &c.text, "channel");
-        }
-        for c in &q.credits {
-            check_range(body, c.start, c.end, &c.phrase, "credit");
-        }
-        if let Some(p) = q.parent {
-            assert!(p < quotes.len() && p != i, "parent {p} of quote {i}");
-        }
+    if let Err(e) = parse::check_offsets(body, quotes) {
+        panic!("{e}");
     }
 }
 

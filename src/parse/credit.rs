@@ -1,7 +1,7 @@
 //! Credits to other outlets (grammar/README.md §8).
 
 use super::lexicon::lexicon;
-use super::Credit;
+use super::{ceil_boundary, floor_boundary, Credit};
 
 fn boundary_before(text: &str, i: usize) -> bool {
     text[..i]
@@ -49,8 +49,8 @@ pub(crate) fn sentence_credits(body: &str, gaps: &[(usize, usize)]) -> Vec<Credi
                 continue;
             }
             let outlet = &lex.outlets[lex.alias_outlet[m.pattern().as_usize()]].canonical;
-            let before = &text[text.floor_char_boundary_compat(a.saturating_sub(80))..a];
-            let after = &text[b..text.ceil_char_boundary_compat((b + 40).min(text.len()))];
+            let before = &text[floor_boundary(text, a.saturating_sub(80))..a];
+            let after = &text[b..ceil_boundary(text, b + 40)];
             let before_full = folded(before);
             let had_the = before_full == "the" || before_full.ends_with(" the");
             let before_f = if had_the {
@@ -202,9 +202,7 @@ pub(crate) fn article_credits(body: &str) -> Vec<Credit> {
             }
         }
         // dateline: "(AP) —" within the first words of a paragraph.
-        if let Some(open) =
-            trimmed[..trimmed.floor_char_boundary_compat(trimmed.len().min(80))].find('(')
-        {
+        if let Some(open) = trimmed[..floor_boundary(trimmed, 80)].find('(') {
             let head = &trimmed[..open];
             let rest = &trimmed[open + 1..];
             let Some(close) = rest.find(')') else {
@@ -235,26 +233,6 @@ pub(crate) fn article_credits(body: &str) -> Vec<Credit> {
         }
     }
     out
-}
-
-trait CharBoundary {
-    fn floor_char_boundary_compat(&self, i: usize) -> usize;
-    fn ceil_char_boundary_compat(&self, i: usize) -> usize;
-}
-
-impl CharBoundary for str {
-    fn floor_char_boundary_compat(&self, mut i: usize) -> usize {
-        while !self.is_char_boundary(i) {
-            i -= 1;
-        }
-        i
-    }
-    fn ceil_char_boundary_compat(&self, mut i: usize) -> usize {
-        while !self.is_char_boundary(i) {
-            i += 1;
-        }
-        i
-    }
 }
 
 #[cfg(test)]

@@ -156,6 +156,64 @@ pub fn extract(body: &str) -> Vec<Quote> {
         .collect()
 }
 
+/// Checks the contract of [`extract`]'s output against `body`: every span (quote, speaker
+/// mention, cue, channel, credit) is a char-boundary range of the body that slices to the
+/// reported text, and every `parent` names another quote of the list. Useful for checking a
+/// stored extraction against its article; the property tests and fuzz targets rely on it.
+///
+/// ```
+/// let body = "“Fine,” Petro said.";
+/// assert_eq!(quotetrace::parse::check_offsets(body, &quotetrace::parse::extract(body)), Ok(()));
+/// ```
+pub fn check_offsets(body: &str, quotes: &[Quote]) -> Result<(), String> {
+    let range = |start: usize, end: usize, text: &str, what: &str| -> Result<(), String> {
+        if start > end || end > body.len() {
+            return Err(format!(
+                "{what}: {start}..{end} is not a range of a {}-byte body",
+                body.len()
+            ));
+        }
+        if !body.is_char_boundary(start) || !body.is_char_boundary(end) {
+            return Err(format!("{what}: {start}..{end} splits a char"));
+        }
+        if &body[start..end] != text {
+            return Err(format!(
+                "{what}: {start}..{end} is {:?}, reported {text:?}",
+                &body[start..end]
+            ));
+        }
+        Ok(())
+    };
+    for (i, q) in quotes.iter().enumerate() {
+        range(q.quote.start, q.quote.end, &q.quote.text, "quote")?;
+        if let Some(sp) = &q.speaker {
+            range(
+                sp.mention.start,
+                sp.mention.end,
+                &sp.mention.text,
+                "speaker.mention",
+            )?;
+        }
+        if let Some(c) = &q.cue {
+            range(c.start, c.end, &c.text, "cue")?;
+        }
+        if let Some(c) = &q.channel {
+            range(c.start, c.end, &c.text, "channel")?;
+        }
+        for c in &q.credits {
+            range(c.start, c.end, &c.phrase, "credit")?;
+        }
+        if let Some(p) = q.parent {
+            if p >= quotes.len() || p == i {
+                return Err(format!(
+                    "quote {i}: parent {p} is not another quote of the list"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// What the sentence-level rules give one quote.
 struct Attributed {
     kind: QuoteKind,
@@ -217,9 +275,21 @@ fn bounded_line_end(body: &str, i: usize, limit: usize) -> usize {
     }
 }
 
-fn floor_boundary(body: &str, mut i: usize) -> usize {
+/// The nearest char boundary at or before `i` (`str::floor_char_boundary` is newer than the
+/// crate's minimum Rust).
+pub(crate) fn floor_boundary(body: &str, mut i: usize) -> usize {
+    i = i.min(body.len());
     while !body.is_char_boundary(i) {
         i -= 1;
+    }
+    i
+}
+
+/// The nearest char boundary at or after `i`.
+pub(crate) fn ceil_boundary(body: &str, mut i: usize) -> usize {
+    i = i.min(body.len());
+    while !body.is_char_boundary(i) {
+        i += 1;
     }
     i
 }
