@@ -37,14 +37,21 @@ pub enum Format {
 
 /// One quote line of `--format jsonl`: the article's metadata, then the quote. Written field
 /// by field rather than with `#[serde(flatten)]`, which buffers every record through a map.
+/// The article half of a JSON Lines record: the same for every quote of an article, so it is
+/// serialized once per article (long URLs and titles made up half the output work).
 #[derive(Serialize)]
-struct QuoteRecord<'a> {
+struct ArticleHead<'a> {
     article: &'a str,
     outlet: &'a Option<String>,
     url: &'a Option<String>,
     published: &'a Option<String>,
     title: &'a Option<String>,
     lang: &'a Option<String>,
+}
+
+/// The quote half of a JSON Lines record.
+#[derive(Serialize)]
+struct QuoteFields<'a> {
     quote: &'a crate::parse::Span,
     kind: crate::parse::QuoteKind,
     speaker: &'a Option<crate::parse::Speaker>,
@@ -56,15 +63,9 @@ struct QuoteRecord<'a> {
     closed: bool,
 }
 
-impl<'a> QuoteRecord<'a> {
-    fn new(article: &'a str, meta: &'a Meta, q: &'a Quote) -> Self {
-        QuoteRecord {
-            article,
-            outlet: &meta.outlet,
-            url: &meta.url,
-            published: &meta.published,
-            title: &meta.title,
-            lang: &meta.lang,
+impl<'a> QuoteFields<'a> {
+    fn new(q: &'a Quote) -> Self {
+        QuoteFields {
             quote: &q.quote,
             kind: q.kind,
             speaker: &q.speaker,
@@ -77,7 +78,6 @@ impl<'a> QuoteRecord<'a> {
     }
 }
 
-/// One article of `--format json`.
 #[derive(Serialize)]
 struct ArticleRecord<'a> {
     article: &'a str,
@@ -127,11 +127,24 @@ fn write_all(args: &ExtractArgs, out: &mut impl Write) -> io::Result<i32> {
         };
         match args.format {
             Format::Jsonl => {
+                // One flat object per quote: the article head without its closing brace, then
+                // the quote's fields without their opening one.
+                let m = &article.meta;
+                let head = serde_json::to_vec(&ArticleHead {
+                    article: &article.id,
+                    outlet: &m.outlet,
+                    url: &m.url,
+                    published: &m.published,
+                    title: &m.title,
+                    lang: &m.lang,
+                })?;
+                let mut fields = Vec::new();
                 for q in &found {
-                    serde_json::to_writer(
-                        &mut *out,
-                        &QuoteRecord::new(&article.id, &article.meta, q),
-                    )?;
+                    fields.clear();
+                    serde_json::to_writer(&mut fields, &QuoteFields::new(q))?;
+                    out.write_all(&head[..head.len() - 1])?;
+                    out.write_all(b",")?;
+                    out.write_all(&fields[1..])?;
                     out.write_all(b"\n")?;
                 }
             }

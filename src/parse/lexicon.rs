@@ -39,8 +39,9 @@ pub(crate) struct Lexicon {
     /// Given names and their usual gender (`'f'` or `'m'`).
     pub first_names: HashMap<String, char>,
     /// Lower-case word -> its categories (`attribution::flag`): function words, cues, titles,
-    /// roles, looked up once per token.
-    pub words: FxHashMap<String, u32>,
+    /// roles, looked up once per token. Titles are also keyed with their period ("sen.") and
+    /// roles with their possessive ("president’s"), so a token needs a single look-up.
+    pub words: FxHashMap<Box<[u8]>, u32>,
     /// Outlet aliases in their exact case.
     pub alias_exact: FxHashMap<String, usize>,
 }
@@ -157,6 +158,19 @@ static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| {
     for r in &roles {
         *words.entry(r.clone()).or_default() |= flag::ROLE;
     }
+    let mut keyed: FxHashMap<Box<[u8]>, u32> = FxHashMap::default();
+    for (w, &f) in &words {
+        *keyed.entry(w.as_bytes().into()).or_default() |= f;
+        if f & flag::TITLE != 0 {
+            *keyed.entry(format!("{w}.").into_bytes().into()).or_default() |= flag::TITLE;
+        }
+        if f & flag::ROLE != 0 {
+            for suffix in ["’s", "'s", "’"] {
+                *keyed.entry(format!("{w}{suffix}").into_bytes().into()).or_default() |= flag::ROLE;
+            }
+        }
+    }
+    let words = keyed;
     let mut alias_exact = FxHashMap::default();
     for (k, o) in outlets.iter().enumerate() {
         for a in &o.aliases {
@@ -188,27 +202,16 @@ pub(crate) fn word_flags(text: &str) -> u32 {
     let words = &lexicon().words;
     let mut buf = [0u8; 32];
     let lowered: String;
-    let lower: &str = if text.len() <= buf.len() && text.is_ascii() {
+    let lower: &[u8] = if text.len() <= buf.len() && text.is_ascii() {
         for (d, s) in buf.iter_mut().zip(text.bytes()) {
             *d = s.to_ascii_lowercase();
         }
-        std::str::from_utf8(&buf[..text.len()]).expect("ASCII is UTF-8")
+        &buf[..text.len()]
     } else {
         lowered = text.to_lowercase();
-        &lowered
+        lowered.as_bytes()
     };
-    let mut f = words.get(lower).copied().unwrap_or(0);
-    if let Some(bare) = lower.strip_suffix('.') {
-        f |= words.get(bare).copied().unwrap_or(0) & flag::TITLE;
-    }
-    let possessive = lower
-        .strip_suffix("’s")
-        .or_else(|| lower.strip_suffix("'s"))
-        .or_else(|| lower.strip_suffix('’'));
-    if let Some(bare) = possessive {
-        f |= words.get(bare).copied().unwrap_or(0) & flag::ROLE;
-    }
-    f
+    words.get(lower).copied().unwrap_or(0)
 }
 
 /// Resolves an outlet name, alias or web domain (with or without `www.`) to its canonical name.

@@ -478,8 +478,10 @@ fn is_title_case(text: &str) -> bool {
         })
 }
 
+/// The number of words of `s`, counted up to five: callers only ask "more than four?", and
+/// quotes can be long.
 fn word_count(s: &str) -> usize {
-    s.split_whitespace().count()
+    s.split_whitespace().take(5).count()
 }
 
 // sentence-end = ( "." / "?" / "!" ) [ close-mark ] SP ( CAP / open-mark ), outside quotes;

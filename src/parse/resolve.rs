@@ -10,7 +10,9 @@ use super::token::Tok;
 struct Entity {
     name: String,
     titles: Vec<String>,
-    person: bool,
+    /// Person or organisation, when known. Most names are never the antecedent of a pronoun,
+    /// so the organisation test runs only when a pronoun asks ([`Entity::is_person`]).
+    person: std::cell::Cell<Option<bool>>,
     /// Was named as a speaker: pronouns prefer speakers over people merely mentioned.
     speaker: bool,
     /// Byte offset of the latest mention: recency decides between candidates.
@@ -157,6 +159,19 @@ fn last_word(name: &str) -> &str {
         .unwrap_or(name)
 }
 
+impl Entity {
+    fn is_person(&self) -> bool {
+        match self.person.get() {
+            Some(p) => p,
+            None => {
+                let p = !is_org(&self.name);
+                self.person.set(Some(p));
+                p
+            }
+        }
+    }
+}
+
 impl Resolver {
     /// Records a mention of `name` at `at`. `person` is worked out from the name when not given,
     /// and only for a name not seen before: most mentions are of known entities.
@@ -186,7 +201,7 @@ impl Resolver {
         self.entities.push(Entity {
             name: name.to_string(),
             titles: titles.to_vec(),
-            person: person.unwrap_or_else(|| !is_org(name)),
+            person: std::cell::Cell::new(person),
             speaker,
             seen: at,
         });
@@ -349,8 +364,7 @@ impl Resolver {
                 let full = self
                     .full_name(name)
                     .map_or(name.clone(), |e| e.name.clone());
-                let person = !is_org(&full);
-                self.touch(&full, titles, Some(person), at, true);
+                self.touch(&full, titles, None, at, true);
                 full
             }
             Np::Org(name) => {
@@ -367,7 +381,7 @@ impl Resolver {
                     _ => None,
                 };
                 let fits = |e: &Entity| {
-                    (e.person || !person)
+                    (e.is_person() || !person)
                         && wanted
                             .is_none_or(|w| gender_of(&e.name, &e.titles).is_none_or(|g| g == w))
                 };
@@ -389,7 +403,8 @@ impl Resolver {
                 match self.most_recent(|e| e.titles.iter().any(|t| t == head || t == singular)) {
                     Some(e) if !text.starts_with(['a', 'A']) => {
                         let name = e.name.clone();
-                        self.touch(&name, &[], Some(e.person), at, true);
+                        let person = e.is_person();
+                        self.touch(&name, &[], Some(person), at, true);
                         name
                     }
                     _ => text.to_string(),

@@ -81,7 +81,7 @@ fn word_part(i: &str) -> IResult<&str, &str> {
 //      ; inner-mark = "'" / "’" / "-" / "." / "&"      ; don’t, Jean-Pierre, U.S, AT&T
 //      ; the final "." belongs to the word after an abbreviation, an initial, or a dotted word (U.S.)
 fn word(i: &str) -> IResult<&str, &str> {
-    let (rest, w) = recognize(pair(
+    let (_, w) = recognize(pair(
         pair(satisfy(char::is_alphabetic), take_while(is_word_char)),
         many0_count(pair(
             satisfy(|c| matches!(c, '\'' | '’' | '-' | '.' | '&')),
@@ -89,14 +89,31 @@ fn word(i: &str) -> IResult<&str, &str> {
         )),
     ))
     .parse(i)?;
-    if let Some(after) = rest.strip_prefix('.') {
-        let bare = w.to_ascii_lowercase();
-        let single_initial = w.chars().count() == 1 && w.chars().all(char::is_uppercase);
-        if w.contains('.') || single_initial || ABBREVIATIONS.contains(&bare.as_str()) {
-            return Ok((after, &i[..w.len() + 1]));
-        }
+    let len = with_final_period(i, w.len());
+    Ok((&i[len..], &i[..len]))
+}
+
+/// The length of the word `i[..len]` with its final period when that period belongs to it
+/// (after an abbreviation, an initial, or a dotted word such as U.S.).
+fn with_final_period(i: &str, len: usize) -> usize {
+    if i.as_bytes().get(len) != Some(&b'.') {
+        return len;
     }
-    Ok((rest, w))
+    let w = &i[..len];
+    let single_initial = w.len() == 1 && w.as_bytes()[0].is_ascii_uppercase()
+        || w.chars().count() == 1 && w.chars().all(char::is_uppercase);
+    let abbreviation = len <= 6 && {
+        let mut buf = [0u8; 6];
+        for (d, s) in buf.iter_mut().zip(w.bytes()) {
+            *d = s.to_ascii_lowercase();
+        }
+        ABBREVIATIONS.iter().any(|a| a.as_bytes() == &buf[..len])
+    };
+    if w.contains('.') || single_initial || abbreviation {
+        len + 1
+    } else {
+        len
+    }
 }
 
 // number = DIGIT *( DIGIT / ( "," / "." / ":" ) DIGIT ) [ "%" ]
@@ -119,24 +136,83 @@ fn punct(i: &str) -> IResult<&str, char> {
     anychar(i)
 }
 
+// token = number / word / punct
+/// The token opening `s` (non-empty, not starting with white space): its kind and length.
+fn next_token(s: &str) -> (Kind, usize) {
+    if let Ok((r, _)) = number(s) {
+        (Kind::Number, s.len() - r.len())
+    } else if let Ok((r, _)) = word(s) {
+        (Kind::Word, s.len() - r.len())
+    } else {
+        let (r, _) = punct(s).expect("non-empty input has a char");
+        (Kind::Punct, s.len() - r.len())
+    }
+}
+
+/// [`next_token`] for the common case of plain ASCII, without the combinator machinery: most
+/// of the text around quotes is ASCII, and tokenizing it was the largest single cost of
+/// extraction. `None` whenever a non-ASCII byte could change the answer; the caller then asks
+/// [`next_token`]. The property test `fast_path_agrees` holds the two to the same grammar.
+fn next_token_ascii(s: &str) -> Option<(Kind, usize)> {
+    let b = s.as_bytes();
+    let first = *b.first()?;
+    let run = |mut k: usize, pred: fn(&u8) -> bool| {
+        while k < b.len() && pred(&b[k]) {
+            k += 1;
+        }
+        k
+    };
+    if first.is_ascii_digit() {
+        let mut k = run(1, u8::is_ascii_digit);
+        while k + 1 < b.len() && matches!(b[k], b',' | b'.' | b':') && b[k + 1].is_ascii_digit() {
+            k = run(k + 1, u8::is_ascii_digit);
+        }
+        return match b.get(k) {
+            Some(c) if !c.is_ascii() => None,
+            Some(c) if *c == b'%' || c.is_ascii_alphabetic() => Some((Kind::Number, k + 1)),
+            _ => Some((Kind::Number, k)),
+        };
+    }
+    if !first.is_ascii_alphabetic() {
+        return first.is_ascii().then_some((Kind::Punct, 1));
+    }
+    let mut k = run(1, u8::is_ascii_alphanumeric);
+    loop {
+        match b.get(k) {
+            Some(c) if !c.is_ascii() => return None,
+            Some(b'\'' | b'-' | b'.' | b'&') => match b.get(k + 1) {
+                Some(c) if c.is_ascii_alphanumeric() => k = run(k + 1, u8::is_ascii_alphanumeric),
+                Some(c) if !c.is_ascii() => return None,
+                _ => break,
+            },
+            _ => break,
+        }
+    }
+    Some((Kind::Word, with_final_period(s, k)))
+}
+
 /// Tokenizes `body[from..to]`, appending to `out`.
 pub(crate) fn tokenize<'a>(body: &'a str, from: usize, to: usize, out: &mut Vec<Tok<'a>>) {
+    let b = body.as_bytes();
     let mut i = from;
     while i < to {
-        let rest = &body[i..to];
-        let trimmed = rest.trim_start();
-        i += rest.len() - trimmed.len();
-        if trimmed.is_empty() {
+        // `char::is_whitespace` on ASCII: `u8::is_ascii_whitespace` leaves out vertical tab.
+        while i < to && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
+            i += 1;
+        }
+        if i >= to {
             break;
         }
-        let (kind, len) = if let Ok((r, _)) = number(trimmed) {
-            (Kind::Number, trimmed.len() - r.len())
-        } else if let Ok((r, _)) = word(trimmed) {
-            (Kind::Word, trimmed.len() - r.len())
-        } else {
-            let (r, _) = punct(trimmed).expect("non-empty input has a char");
-            (Kind::Punct, trimmed.len() - r.len())
-        };
+        if !b[i].is_ascii() {
+            let rest = &body[i..to];
+            let trimmed = rest.trim_start();
+            i += rest.len() - trimmed.len();
+            if trimmed.is_empty() {
+                break;
+            }
+        }
+        let rest = &body[i..to];
+        let (kind, len) = next_token_ascii(rest).unwrap_or_else(|| next_token(rest));
         let text = &body[i..i + len];
         let flags = if kind == Kind::Word {
             super::lexicon::word_flags(text)
@@ -162,6 +238,18 @@ mod tests {
         let mut out = Vec::new();
         tokenize(s, 0, s.len(), &mut out);
         out.iter().map(|t| t.text).collect()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_path_agrees(s in "[a-zA-Z0-9 .,:'’&%é\u{a0}\u{b}\u{1c}-]{1,24}") {
+            let t = s.trim_start();
+            if !t.is_empty() {
+                if let Some(fast) = next_token_ascii(t) {
+                    proptest::prop_assert_eq!(fast, next_token(t), "{:?}", t);
+                }
+            }
+        }
     }
 
     #[test]
