@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use rustc_hash::FxHashMap;
 
 use super::attribution::{self as attr, flag};
@@ -42,6 +42,10 @@ pub(crate) struct Lexicon {
     /// roles, looked up once per token. Titles are also keyed with their period ("sen.") and
     /// roles with their possessive ("president’s"), so a token needs a single look-up.
     pub words: FxHashMap<Box<[u8]>, u32>,
+    /// The entries of `words` of at most 16 bytes, keyed by their bytes packed into a `u128`:
+    /// hashing and comparing one integer is several times cheaper than a byte slice, and this
+    /// look-up runs for every word near a quote.
+    pub short_words: FxHashMap<u128, u32>,
     /// Outlet aliases in their exact case.
     pub alias_exact: FxHashMap<String, usize>,
 }
@@ -70,6 +74,9 @@ static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| {
     let channels = AhoCorasickBuilder::new()
         .ascii_case_insensitive(true)
         .match_kind(MatchKind::LeftmostLongest)
+        // A DFA: these automata scan every sentence around a quote, and the patterns are few
+        // enough that its memory is small.
+        .kind(Some(AhoCorasickKind::DFA))
         .build(&channel_phrases)
         .expect("channel phrases compile");
     let outlets: Vec<Outlet> = lines(include_str!("../../grammar/outlets.tsv"))
@@ -103,6 +110,7 @@ static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| {
     }
     let aliases = AhoCorasickBuilder::new()
         .match_kind(MatchKind::LeftmostLongest)
+        .kind(Some(AhoCorasickKind::DFA))
         .build(&alias_patterns)
         .expect("outlet aliases compile");
     let credits = lines(include_str!("../../grammar/credits.txt"))
@@ -162,15 +170,23 @@ static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| {
     for (w, &f) in &words {
         *keyed.entry(w.as_bytes().into()).or_default() |= f;
         if f & flag::TITLE != 0 {
-            *keyed.entry(format!("{w}.").into_bytes().into()).or_default() |= flag::TITLE;
+            *keyed
+                .entry(format!("{w}.").into_bytes().into())
+                .or_default() |= flag::TITLE;
         }
         if f & flag::ROLE != 0 {
             for suffix in ["’s", "'s", "’"] {
-                *keyed.entry(format!("{w}{suffix}").into_bytes().into()).or_default() |= flag::ROLE;
+                *keyed
+                    .entry(format!("{w}{suffix}").into_bytes().into())
+                    .or_default() |= flag::ROLE;
             }
         }
     }
     let words = keyed;
+    let short_words = words
+        .iter()
+        .filter_map(|(w, &f)| Some((pack(w)?, f)))
+        .collect();
     let mut alias_exact = FxHashMap::default();
     for (k, o) in outlets.iter().enumerate() {
         for a in &o.aliases {
@@ -179,6 +195,7 @@ static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| {
     }
     Lexicon {
         words,
+        short_words,
         alias_exact,
         first_names,
         outlet_names,
@@ -192,6 +209,12 @@ static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| {
     }
 });
 
+/// A word of at most 16 bytes as one integer, first byte lowest ([`word_flags`] builds the
+/// same key).
+fn pack(w: &[u8]) -> Option<u128> {
+    (w.len() <= 16).then(|| w.iter().rev().fold(0u128, |k, &b| k << 8 | u128::from(b)))
+}
+
 pub(crate) fn lexicon() -> &'static Lexicon {
     &LEXICON
 }
@@ -199,7 +222,15 @@ pub(crate) fn lexicon() -> &'static Lexicon {
 /// The categories of a word (`attribution::flag`). Titles match without their period
 /// ("Sen."), roles without a possessive ("president’s").
 pub(crate) fn word_flags(text: &str) -> u32 {
-    let words = &lexicon().words;
+    let lex = lexicon();
+    if text.len() <= 16 && text.is_ascii() {
+        let mut key = 0u128;
+        for b in text.bytes().rev() {
+            key = key << 8 | u128::from(b.to_ascii_lowercase());
+        }
+        return lex.short_words.get(&key).copied().unwrap_or(0);
+    }
+    let words = &lex.words;
     let mut buf = [0u8; 32];
     let lowered: String;
     let lower: &[u8] = if text.len() <= buf.len() && text.is_ascii() {

@@ -156,6 +156,11 @@ fn next_token(s: &str) -> (Kind, usize) {
 fn next_token_ascii(s: &str) -> Option<(Kind, usize)> {
     let b = s.as_bytes();
     let first = *b.first()?;
+    if !first.is_ascii() {
+        // Dashes, curly marks, ellipses: only an alphabetic character can open a word here.
+        let c = s.chars().next()?;
+        return (!c.is_alphabetic()).then_some((Kind::Punct, c.len_utf8()));
+    }
     let run = |mut k: usize, pred: fn(&u8) -> bool| {
         while k < b.len() && pred(&b[k]) {
             k += 1;
@@ -179,6 +184,12 @@ fn next_token_ascii(s: &str) -> Option<(Kind, usize)> {
     let mut k = run(1, u8::is_ascii_alphanumeric);
     loop {
         match b.get(k) {
+            // A curly apostrophe, as in Petro’s or don’t.
+            Some(0xe2) if b.get(k + 1..k + 3) == Some(&[0x80, 0x99]) => match b.get(k + 3) {
+                Some(c) if c.is_ascii_alphanumeric() => k = run(k + 3, u8::is_ascii_alphanumeric),
+                Some(c) if !c.is_ascii() => return None,
+                _ => break,
+            },
             Some(c) if !c.is_ascii() => return None,
             Some(b'\'' | b'-' | b'.' | b'&') => match b.get(k + 1) {
                 Some(c) if c.is_ascii_alphanumeric() => k = run(k + 1, u8::is_ascii_alphanumeric),
@@ -203,7 +214,7 @@ pub(crate) fn tokenize<'a>(body: &'a str, from: usize, to: usize, out: &mut Vec<
         if i >= to {
             break;
         }
-        if !b[i].is_ascii() {
+        if !b[i].is_ascii() && body[i..to].starts_with(char::is_whitespace) {
             let rest = &body[i..to];
             let trimmed = rest.trim_start();
             i += rest.len() - trimmed.len();
@@ -242,7 +253,7 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn fast_path_agrees(s in "[a-zA-Z0-9 .,:'’&%é\u{a0}\u{b}\u{1c}-]{1,24}") {
+        fn fast_path_agrees(s in "[a-zA-Z0-9 .,:'’“”—…&%é\u{a0}\u{b}\u{1c}-]{1,24}") {
             let t = s.trim_start();
             if !t.is_empty() {
                 if let Some(fast) = next_token_ascii(t) {
