@@ -218,6 +218,55 @@ fn write_all(args: &ExtractArgs, out: &mut impl Write) -> io::Result<i32> {
                 continue;
             }
         };
+        if args.format == Format::Jsonl {
+            // Streamed: each quote is written as soon as its paragraph is done, so an article
+            // of millions of quotes never sits in memory.
+            let m = &article.meta;
+            // One flat object per quote: the article head without its closing brace, then the
+            // quote's fields without their opening one.
+            let head = serde_json::to_vec(&ArticleHead {
+                article: &article.id,
+                outlet: &m.outlet,
+                url: &m.url,
+                published: &m.published,
+                title: &m.title,
+                lang: &m.lang,
+            })?;
+            let mut line = Vec::new();
+            let mut written = 0usize;
+            let mut failed: Option<io::Error> = None;
+            // A bug in the grammar must cost one article, not the batch.
+            let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                parse::extract_each(&article.body, |q| {
+                    if failed.is_some() {
+                        return;
+                    }
+                    line.clear();
+                    line.extend_from_slice(&head[..head.len() - 1]);
+                    line.push(b',');
+                    write_quote_fields(&mut line, &q);
+                    line.push(b'\n');
+                    match out.write_all(&line) {
+                        Ok(()) => written += 1,
+                        Err(e) => failed = Some(e),
+                    }
+                })
+            }));
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            quotes += written;
+            if parsed.is_err() {
+                skipped += 1;
+                eprintln!(
+                    "quotetrace: skipped the rest of {} after {written} quotes: internal error while parsing (please report it)",
+                    article.id
+                );
+                continue;
+            }
+            articles += 1;
+            continue;
+        }
         // A bug in the grammar must cost one article, not the batch.
         let found = match std::panic::catch_unwind(|| parse::extract(&article.body)) {
             Ok(found) => found,
@@ -231,28 +280,7 @@ fn write_all(args: &ExtractArgs, out: &mut impl Write) -> io::Result<i32> {
             }
         };
         match args.format {
-            Format::Jsonl => {
-                // One flat object per quote: the article head without its closing brace, then
-                // the quote's fields without their opening one.
-                let m = &article.meta;
-                let head = serde_json::to_vec(&ArticleHead {
-                    article: &article.id,
-                    outlet: &m.outlet,
-                    url: &m.url,
-                    published: &m.published,
-                    title: &m.title,
-                    lang: &m.lang,
-                })?;
-                let mut line = Vec::new();
-                for q in &found {
-                    line.clear();
-                    line.extend_from_slice(&head[..head.len() - 1]);
-                    line.push(b',');
-                    write_quote_fields(&mut line, q);
-                    line.push(b'\n');
-                    out.write_all(&line)?;
-                }
-            }
+            Format::Jsonl => unreachable!("streamed above"),
             Format::Json => {
                 if articles > 0 {
                     out.write_all(b",")?;

@@ -33,6 +33,8 @@ use serde::Serialize;
 
 use attribution::{Found, Rule};
 use lexicon::lexicon;
+use rustc_hash::FxHashMap;
+
 use marks::RawQuote;
 use resolve::Resolver;
 use token::{tokenize, Kind, Tok};
@@ -122,38 +124,50 @@ pub struct Quote {
 /// Never panics and never gives up on a document: unbalanced marks are recovered at the
 /// paragraph boundary and the rest of the text is still parsed.
 pub fn extract(body: &str) -> Vec<Quote> {
+    let mut out = Vec::new();
+    extract_each(body, |q| out.push(q));
+    out
+}
+
+/// [`extract`], handing each quote to `emit` in text order as soon as its paragraph is done,
+/// so memory stays bounded by the longest paragraph, not by the article: an article of
+/// millions of quotes streams through.
+///
+/// ```
+/// let mut speakers = Vec::new();
+/// quotetrace::parse::extract_each("“Fine,” Petro said.", |q| speakers.push(q.speaker.map(|s| s.name)));
+/// assert_eq!(speakers, [Some("Petro".to_string())]);
+/// ```
+pub fn extract_each(body: &str, mut emit: impl FnMut(Quote)) {
     let raw = marks::scan(body);
     if raw.is_empty() {
-        return Vec::new();
+        return;
     }
-    let found = attribute_all(body, &raw);
     let article_credits = credit::article_credits(body);
-    raw.iter()
-        .zip(found)
-        .map(|(r, f)| {
-            // A dateline in the quote's own sentence is the article's credit, not a second one.
-            let mut credits: Vec<Credit> = f
-                .credits
-                .into_iter()
-                .filter(|c| {
-                    !article_credits
-                        .iter()
-                        .any(|a| a.start < c.end && c.start < a.end)
-                })
-                .collect();
-            credits.extend(article_credits.iter().cloned());
-            Quote {
-                quote: Span::of(body, r.start, r.end),
-                kind: f.kind,
-                speaker: f.speaker,
-                cue: f.cue.map(|(s, e)| Span::of(body, s, e)),
-                channel: f.channel.map(|(s, e)| Span::of(body, s, e)),
-                credits,
-                parent: r.parent,
-                closed: r.closed,
-            }
+    attribute_all(body, &raw, |k, f| {
+        let r = &raw[k];
+        // A dateline in the quote's own sentence is the article's credit, not a second one.
+        let mut credits: Vec<Credit> = f
+            .credits
+            .into_iter()
+            .filter(|c| {
+                !article_credits
+                    .iter()
+                    .any(|a| a.start < c.end && c.start < a.end)
+            })
+            .collect();
+        credits.extend(article_credits.iter().cloned());
+        emit(Quote {
+            quote: Span::of(body, r.start, r.end),
+            kind: f.kind,
+            speaker: f.speaker,
+            cue: f.cue.map(|(s, e)| Span::of(body, s, e)),
+            channel: f.channel.map(|(s, e)| Span::of(body, s, e)),
+            credits,
+            parent: r.parent,
+            closed: r.closed,
         })
-        .collect()
+    });
 }
 
 /// Checks the contract of [`extract`]'s output against `body`: every span (quote, speaker
@@ -294,23 +308,43 @@ pub(crate) fn ceil_boundary(body: &str, mut i: usize) -> usize {
     i
 }
 
-fn attribute_all(body: &str, raw: &[RawQuote]) -> Vec<Attributed> {
-    let mut result: Vec<Attributed> = raw
-        .iter()
-        .map(|_| Attributed {
-            kind: QuoteKind::Partial,
-            speaker: None,
-            cue: None,
-            channel: None,
-            credits: Vec::new(),
-        })
-        .collect();
+/// Attributes every quote of `raw`, handing `(index, attribution)` to `emit` in index order,
+/// block by block: only the current block's results are held.
+fn attribute_all(body: &str, raw: &[RawQuote], mut emit: impl FnMut(usize, Attributed)) {
+    // Results of the current block, by quote index; everything before `next` is emitted.
+    let mut result: FxHashMap<usize, Attributed> = FxHashMap::default();
+    let mut next = 0;
+    // Emits quotes `next..until`: those attributed by a block, the rest (nested quotes, or
+    // quotes no block holds) with their kind alone.
+    let mut flush = |result: &mut FxHashMap<usize, Attributed>, until: usize| {
+        while next < until {
+            let q = &raw[next];
+            let mut a: Attributed = result.remove(&next).unwrap_or(Attributed {
+                kind: QuoteKind::Partial,
+                speaker: None,
+                cue: None,
+                channel: None,
+                credits: Vec::new(),
+            });
+            // Nested quotes are the outer speaker quoting someone: their kind is by length.
+            if q.parent.is_some() {
+                a.kind = if word_count(&body[q.start..q.end]) <= 4 {
+                    QuoteKind::Term
+                } else {
+                    QuoteKind::Partial
+                };
+            }
+            emit(next, a);
+            next += 1;
+        }
+    };
     let mut resolver = Resolver::default();
     let mut seen_to = 0;
     // The speaker of the last quote of the previous block, and where that block ended.
     let mut previous: Option<(Speaker, usize)> = None;
     let mut toks: Vec<Tok> = Vec::new();
     for (block_start, block_end, members) in blocks(body, raw) {
+        flush(&mut result, members[0]);
         // Names in the text since the last block, for resolving pronouns and surnames.
         if block_start > seen_to {
             resolver.observe_text(body, seen_to, block_start);
@@ -406,28 +440,21 @@ fn attribute_all(body: &str, raw: &[RawQuote]) -> Vec<Attributed> {
                     .iter()
                     .find(|c| c.toks.0 >= lo && c.toks.1 <= hi)
                     .map(|c| c.bytes);
-                result[q] = Attributed {
-                    kind,
-                    speaker,
-                    cue: found.cue,
-                    channel,
-                    credits: credit::sentence_credits(body, &gaps),
-                };
+                result.insert(
+                    q,
+                    Attributed {
+                        kind,
+                        speaker,
+                        cue: found.cue,
+                        channel,
+                        credits: credit::sentence_credits(body, &gaps),
+                    },
+                );
             }
         }
         previous = block_speaker.filter(|_| carries).map(|s| (s, block_end));
     }
-    // Nested quotes are the outer speaker quoting someone: kind only, no attribution.
-    for (k, q) in raw.iter().enumerate() {
-        if q.parent.is_some() {
-            result[k].kind = if word_count(&body[q.start..q.end]) <= 4 {
-                QuoteKind::Term
-            } else {
-                QuoteKind::Partial
-            };
-        }
-    }
-    result
+    flush(&mut result, raw.len());
 }
 
 /// Byte ranges of a sentence with its quotes cut out.
