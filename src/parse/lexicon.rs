@@ -38,6 +38,8 @@ pub(crate) struct Lexicon {
     pub outlet_names: HashMap<String, usize>,
     /// Given names and their usual gender (`'f'` or `'m'`).
     pub first_names: HashMap<String, char>,
+    /// Countries, states and large cities, lower-case (`grammar/places.txt`): never a person.
+    pub places: HashSet<String>,
     /// Lower-case word -> its categories (`attribution::flag`): function words, cues, titles,
     /// roles, looked up once per token. Titles are also keyed with their period ("sen.") and
     /// roles with their possessive ("president’s"), so a token needs a single look-up.
@@ -198,6 +200,7 @@ static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| {
         short_words,
         alias_exact,
         first_names,
+        places: set(include_str!("../../grammar/places.txt")),
         outlet_names,
         roles,
         channels,

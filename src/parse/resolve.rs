@@ -99,10 +99,20 @@ const ORG_WORDS: &[&str] = &[
     "press",
     "journal",
     "review",
+    "images",
+    "photos",
+    "school",
+    "college",
+    "hospital",
+    "airport",
 ];
 
+/// An organisation or a place: a name that pronouns for people never stand for.
 fn is_org(name: &str) -> bool {
-    name.split_whitespace().any(|w| {
+    super::lexicon::lexicon()
+        .places
+        .contains(&name.to_lowercase())
+        || name.split_whitespace().any(|w| {
         ORG_WORDS
             .iter()
             .any(|o| w.trim_end_matches('.').eq_ignore_ascii_case(o))
