@@ -477,6 +477,11 @@ fn gaps_of(toks: &[Tok], from: usize, to: usize) -> Vec<(usize, usize)> {
 
 /// A sentence end inside quoted words: ". " and a capital, not after an abbreviation (U.S.).
 fn has_sentence_end(text: &str) -> bool {
+    // Most quotes have no sentence mark before their last character: skip tokenizing those.
+    let before_last = &text.as_bytes()[..text.len().saturating_sub(1)];
+    if memchr::memchr3(b'.', b'?', b'!', before_last).is_none() {
+        return false;
+    }
     let mut toks = Vec::new();
     tokenize(text, 0, text.len(), &mut toks);
     toks.windows(2).any(|w| {

@@ -27,7 +27,14 @@ pub(crate) struct Resolver {
     /// Petro"): every capitalized run of an article is looked up, so no linear scans.
     by_name: FxHashMap<String, usize>,
     by_last: FxHashMap<String, Vec<usize>>,
+    /// The names found in each capitalized run of running text, by the run's text: an
+    /// article names the same people over and over, and tokenizing and classifying each
+    /// mention again was a sixth of all extraction work.
+    run_names: FxHashMap<String, Vec<Named>>,
 }
+
+/// A name found in a run of text: its byte offset from the run's start, the name and its titles.
+type Named = (usize, String, Vec<String>);
 
 /// Capitalized words that open sentences without naming anyone: the function words the
 /// tokenizer already flags, and a few more.
@@ -113,10 +120,11 @@ fn is_org(name: &str) -> bool {
         .places
         .contains(&name.to_lowercase())
         || name.split_whitespace().any(|w| {
-        ORG_WORDS
-            .iter()
-            .any(|o| w.trim_end_matches('.').eq_ignore_ascii_case(o))
-    }) || super::lexicon::resolve_outlet(name).is_some()
+            ORG_WORDS
+                .iter()
+                .any(|o| w.trim_end_matches('.').eq_ignore_ascii_case(o))
+        })
+        || super::lexicon::resolve_outlet(name).is_some()
 }
 
 /// 'f', 'm', or None when neither the given name nor a title tells.
@@ -281,9 +289,22 @@ impl Resolver {
             if words < 2 || is_headline(body, start) {
                 continue;
             }
-            toks.clear();
-            super::token::tokenize(body, start, end, &mut toks);
-            self.observe_run(&toks);
+            let (key, names) = match self.run_names.remove_entry(&body[start..end]) {
+                Some(cached) => cached,
+                None => {
+                    toks.clear();
+                    super::token::tokenize(body, start, end, &mut toks);
+                    let names = names_in(&toks)
+                        .into_iter()
+                        .map(|(at, name, titles)| (at - start, name, titles))
+                        .collect();
+                    (body[start..end].to_string(), names)
+                }
+            };
+            for (at, name, titles) in &names {
+                self.observe_name(name, titles, start + at);
+            }
+            self.run_names.insert(key, names);
         }
     }
 
@@ -301,70 +322,19 @@ impl Resolver {
 
     /// Records the person-like capitalized runs of one sentence (or part of one).
     fn observe_run(&mut self, toks: &[Tok]) {
-        let (lo, hi) = (0, toks.len());
-        {
-            let mut i = lo;
-            while i < hi {
-                if !toks[i].is_cap() {
-                    i += 1;
-                    continue;
-                }
-                let mut j = i;
-                while j < hi
-                    && (toks[j].is_cap()
-                        || (j > i
-                            && toks[j].is_word()
-                            && toks[j].text.len() <= 3
-                            && j + 1 < hi
-                            && toks[j + 1].is_cap()
-                            && matches!(
-                                toks[j].text,
-                                "de" | "del"
-                                    | "da"
-                                    | "van"
-                                    | "von"
-                                    | "bin"
-                                    | "al"
-                                    | "la"
-                                    | "le"
-                                    | "di"
-                            )))
-                {
-                    j += 1;
-                    if toks[j - 1].is_possessive() {
-                        break;
-                    }
-                }
-                let mut a = i;
-                while a < j && not_a_name(&toks[a]) {
-                    a += 1;
-                }
-                if j - a >= 2 || (j - a == 1 && a > i) {
-                    // A possessive ends the run ("Trump’s"); the name is without it.
-                    let stripped: Vec<Tok>;
-                    let run = if toks[j - 1].is_possessive() {
-                        stripped = toks[a..j]
-                            .iter()
-                            .map(|t| {
-                                let mut t = *t;
-                                t.text = t.text.trim_end_matches("’s").trim_end_matches("'s");
-                                t
-                            })
-                            .collect();
-                        &stripped[..]
-                    } else {
-                        &toks[a..j]
-                    };
-                    if let Some((_, Np::Name { name, titles })) = classify_np(run) {
-                        if name.split_whitespace().count() >= 2 || !titles.is_empty() {
-                            let name = self.full_name(&name).map_or(name, |e| e.name.clone());
-                            self.touch(&name, &titles, None, toks[a].start, false);
-                        }
-                    }
-                }
-                i = j.max(i + 1);
-            }
+        for (at, name, titles) in names_in(toks) {
+            self.observe_name(&name, &titles, at);
         }
+    }
+
+    /// Records a name seen in running text at `at`, completed to the full name it was
+    /// introduced with.
+    fn observe_name(&mut self, name: &str, titles: &[String], at: usize) {
+        let name = self
+            .full_name(name)
+            .map_or(name, |e| e.name.as_str())
+            .to_string();
+        self.touch(&name, titles, None, at, false);
     }
 
     /// The name a speaker phrase stands for; records named speakers for later resolution.
@@ -422,4 +392,64 @@ impl Resolver {
             }
         }
     }
+}
+
+/// The person-like capitalized runs of one sentence (or part of one): each name with the byte
+/// offset of its first word and its titles.
+fn names_in(toks: &[Tok]) -> Vec<Named> {
+    let (lo, hi) = (0, toks.len());
+    let mut out = Vec::new();
+    let mut i = lo;
+    while i < hi {
+        if !toks[i].is_cap() {
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while j < hi
+            && (toks[j].is_cap()
+                || (j > i
+                    && toks[j].is_word()
+                    && toks[j].text.len() <= 3
+                    && j + 1 < hi
+                    && toks[j + 1].is_cap()
+                    && matches!(
+                        toks[j].text,
+                        "de" | "del" | "da" | "van" | "von" | "bin" | "al" | "la" | "le" | "di"
+                    )))
+        {
+            j += 1;
+            if toks[j - 1].is_possessive() {
+                break;
+            }
+        }
+        let mut a = i;
+        while a < j && not_a_name(&toks[a]) {
+            a += 1;
+        }
+        if j - a >= 2 || (j - a == 1 && a > i) {
+            // A possessive ends the run ("Trump’s"); the name is without it.
+            let stripped: Vec<Tok>;
+            let run = if toks[j - 1].is_possessive() {
+                stripped = toks[a..j]
+                    .iter()
+                    .map(|t| {
+                        let mut t = *t;
+                        t.text = t.text.trim_end_matches("’s").trim_end_matches("'s");
+                        t
+                    })
+                    .collect();
+                &stripped[..]
+            } else {
+                &toks[a..j]
+            };
+            if let Some((_, Np::Name { name, titles })) = classify_np(run) {
+                if name.split_whitespace().count() >= 2 || !titles.is_empty() {
+                    out.push((toks[a].start, name, titles));
+                }
+            }
+        }
+        i = j.max(i + 1);
+    }
+    out
 }
