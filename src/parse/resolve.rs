@@ -116,14 +116,11 @@ const ORG_WORDS: &[&str] = &[
 
 /// An organisation or a place: a name that pronouns for people never stand for.
 fn is_org(name: &str) -> bool {
-    super::lexicon::lexicon()
-        .places
-        .contains(&name.to_lowercase())
-        || name.split_whitespace().any(|w| {
-            ORG_WORDS
-                .iter()
-                .any(|o| w.trim_end_matches('.').eq_ignore_ascii_case(o))
-        })
+    let lower = name.to_lowercase();
+    super::lexicon::lexicon().places.contains(&lower)
+        || lower
+            .split_whitespace()
+            .any(|w| ORG_WORDS.contains(&w.trim_end_matches('.')))
         || super::lexicon::resolve_outlet(name).is_some()
 }
 
