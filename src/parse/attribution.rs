@@ -757,7 +757,11 @@ fn post_attribution(toks: &[Tok], k: usize, hi: usize) -> Option<Found> {
     // dash-attribution = close-mark ( "—" / "―" / "–" ) name EOS      ; “…” ― Pamela Padilla
     if k + 2 < hi + 1 && k + 1 < hi && matches!(toks[k + 1].text, "—" | "―" | "–" | "-") {
         let end = np_forward_end(toks, k + 2, hi);
-        if end == hi || end < hi && toks[end].is_punct(',') {
+        // EOS: the sentence's end, its final period, or a comma.
+        let eos = end == hi
+            || end < hi && toks[end].is_punct(',')
+            || end + 1 == hi && toks[end].is_punct('.');
+        if eos {
             if let Some(m) =
                 np_mention(toks, k + 2, end).filter(|m| matches!(m.np, Np::Name { .. }))
             {
@@ -786,7 +790,11 @@ fn post_attribution(toks: &[Tok], k: usize, hi: usize) -> Option<Found> {
     let audience_cue = ["told", "tells", "tell", "telling"]
         .iter()
         .any(|w| toks[j].is(w));
-    if let Some(class) = is_cue(&toks[j]).filter(|_| toks[j].is_lower_word() && !audience_cue) {
+    // A label verb after the quote describes its object ("“forcefully” condemned the attack"):
+    // only a say verb inverts.
+    if let Some(class) =
+        is_cue(&toks[j]).filter(|c| *c == CueClass::Say && toks[j].is_lower_word() && !audience_cue)
+    {
         let end = np_forward_end(toks, j + 1, hi);
         if let Some(m) = (j + 1..end)
             .rev()
