@@ -325,6 +325,19 @@ pub(crate) fn classify_np(toks: &[Tok]) -> Option<(usize, Np)> {
     if has(last, flag::PRONOUNS) || is_cue(last).is_some() && !last.is_cap() {
         return None;
     }
+    // "early Friday saying …", "Florida Friday": a day names nobody. (Months may: Theresa May.)
+    const WEEKDAYS: &[&str] = &[
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ];
+    if is_in(last, WEEKDAYS) {
+        return None;
+    }
     // A name at the end, after titles or role words: "Treasury Secretary Scott Bessent",
     // "White House press secretary Sean Spicer", "Nick Witney".
     let mut n = toks.len();
