@@ -399,6 +399,7 @@ fn attribute_all(body: &str, raw: &[RawQuote], mut emit: impl FnMut(usize, Attri
                 }
                 continue;
             }
+            let mut sentence_credits: Option<Vec<Credit>> = None;
             for k in lo..hi {
                 let Some(q) = toks[k].quote() else { continue };
                 let found: Found = attribution::attribute(&toks, lo, hi, k, &channels);
@@ -434,8 +435,13 @@ fn attribute_all(body: &str, raw: &[RawQuote], mut emit: impl FnMut(usize, Attri
                     block_speaker = Some(s.clone());
                     carries = found.cue.is_some() || found.rule == Rule::None;
                 }
-                let (s_from, s_to) = (toks[lo].start, toks[hi - 1].end);
-                let gaps = gaps_of(&toks[lo..hi], s_from, s_to);
+                // The credits of a sentence hold for each of its quotes: found once.
+                let credits = sentence_credits
+                    .get_or_insert_with(|| {
+                        let (s_from, s_to) = (toks[lo].start, toks[hi - 1].end);
+                        credit::sentence_credits(body, &gaps_of(&toks[lo..hi], s_from, s_to))
+                    })
+                    .clone();
                 let channel = channel_found
                     .iter()
                     .find(|c| c.toks.0 >= lo && c.toks.1 <= hi)
@@ -447,7 +453,7 @@ fn attribute_all(body: &str, raw: &[RawQuote], mut emit: impl FnMut(usize, Attri
                         speaker,
                         cue: found.cue,
                         channel,
-                        credits: credit::sentence_credits(body, &gaps),
+                        credits,
                     },
                 );
             }
