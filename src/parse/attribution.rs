@@ -585,11 +585,28 @@ fn subject_before(
     while start > lo && toks[start - 1].is_word() && end - start < 9 {
         start -= 1;
     }
-    (start..end).find_map(|s| {
-        let m = np_mention(toks, s, end)?;
-        // A phrase governed by a preposition is not a subject ("of the president said" never).
-        let governed = s > lo && m.start == toks[s].start && has(&toks[s - 1], flag::PREPOSITIONS);
-        (!governed).then_some(m)
+    let subject = |end: usize| {
+        (start..end).find_map(|s| {
+            let m = np_mention(toks, s, end)?;
+            // A phrase governed by a preposition is not a subject ("of the president said" never).
+            let governed =
+                s > lo && m.start == toks[s].start && has(&toks[s - 1], flag::PREPOSITIONS);
+            (!governed).then_some(m)
+        })
+    };
+    // A participle phrase may stand between subject and cue: "Protesters marching through the
+    // streets chanted", "officials speaking on condition of anonymity said".
+    subject(end).or_else(|| {
+        let participle = (start + 1..end).find(|&i| {
+            toks[i].is_lower_word() && toks[i].text.ends_with("ing") && is_cue(&toks[i]).is_none()
+        })?;
+        // Only a name or a role noun, never a loose phrase ("did the media publish any
+        // damning report").
+        subject(participle).filter(|m| match &m.np {
+            Np::Name { .. } => true,
+            Np::Role(head) => super::lexicon::lexicon().roles.contains(head),
+            _ => false,
+        })
     })
 }
 
