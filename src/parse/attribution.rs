@@ -750,7 +750,45 @@ pub(crate) fn attribute(
     }
     pre_attribution(toks, lo, k, channels)
         .or_else(|| tail_attribution(toks, k, hi))
+        .or_else(|| as_put_it(toks, lo, hi, k))
         .unwrap_or_default()
+}
+
+// as-put-it = "as" speaker-np "put" "it"                  ; in the quote's sentence, next to it
+//           ; “the operator,” as The New Yorker put it / as a Homeland Security memo put it, “…”
+fn as_put_it(toks: &[Tok], lo: usize, hi: usize, k: usize) -> Option<Found> {
+    // The phrase stands right after the quote (and its comma) or ends right before it.
+    let after = {
+        let mut j = k + 1;
+        while j < hi && toks[j].is_punct(',') {
+            j += 1;
+        }
+        j
+    };
+    let phrase = |from: usize| -> Option<Found> {
+        if !(from < hi && toks[from].is("as")) {
+            return None;
+        }
+        let put = (from + 2..hi.min(from + 10)).find(|&i| toks[i].is("put"))?;
+        if !(put + 1 < hi && toks[put + 1].is("it")) {
+            return None;
+        }
+        let m = np_mention(toks, from + 1, put)?;
+        Some(Found {
+            speaker: Some(m),
+            cue: Some((toks[put].start, toks[put + 1].end)),
+            rule: Rule::Post,
+        })
+    };
+    // Before the quote: "as The New Yorker put it in a lengthy expose, “…”".
+    phrase(after).or_else(|| {
+        let put = (lo + 2..k)
+            .rev()
+            .take(10)
+            .find(|&i| toks[i].is("put") && toks.get(i + 1).is_some_and(|t| t.is("it")))?;
+        let from = (lo..put).rev().take(9).find(|&i| toks[i].is("as"))?;
+        phrase(from)
+    })
 }
 
 // tail-attribution = … "," ( speaker-np [aux] cue / cue speaker-np ) ( "," / EOS )

@@ -96,3 +96,19 @@ fn dateline_credit_is_counted_once() {
     assert_eq!(q[0].credits.len(), 1, "{:?}", q[0].credits);
     assert_eq!(q[0].credits[0].scope, CreditScope::Article);
 }
+
+#[test]
+fn as_put_it_dash_names_and_participle_subjects() {
+    let body = "He was seen, as The New Yorker put it in a lengthy expose, “the operator.”\n\
+                The requirement is a \"lawful source of investment income,\" as a Homeland Security memo put it.\n\
+                “Trump must stop portraying Latinos as gangsters.”― Carla Sanchez.\n\
+                Protesters marching through the streets chanted \"What curfew?\" and kept going.";
+    let q = extract(body);
+    assert_eq!(speaker_of(&q, "operator"), Some("The New Yorker"));
+    assert_eq!(
+        speaker_of(&q, "lawful source"),
+        Some("a Homeland Security memo")
+    );
+    assert_eq!(speaker_of(&q, "portraying"), Some("Carla Sanchez"));
+    assert_eq!(speaker_of(&q, "What curfew"), Some("Protesters"));
+}
