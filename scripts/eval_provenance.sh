@@ -9,9 +9,10 @@
 #
 # By default the clusters are the store's: `ingest` then `export`. With --matcher they are the
 # matcher's batch clustering with publication dates (`extract` then `cluster` with a
-# `published` field per quote), which applies the time constraint whether or not the store
-# passes dates yet; first carriers are then worked out here from the extracted dates, the way
-# the store does (earliest day; several outlets on that day: a tie; no dates: unknown).
+# `published` field per quote), for comparison with the store, which applies the same time
+# rules plus its own rules for scare quotes; first carriers are then worked out here from the
+# extracted dates, the way the store does (earliest day; several outlets on that day: a tie;
+# no dates: unknown).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MODE=store
@@ -52,10 +53,11 @@ for line in open(sys.argv[2]):
 for cid, occ in sorted(members.items()):
     dated = [q for q in occ if q.get("published")]
     # As the store: a date-time is an instant, a bare date the whole day (tied with any
-    # instant of that day).
+    # instant of that day), and so is an offsetless midnight (news-please's date-only pages).
     def when(q):
         p = q["published"]
-        return (p[:10], p[11:19] if len(p) > 10 else None)
+        bare = len(p) == 10 or p[10:] in ("T00:00:00", " 00:00:00")
+        return (p[:10], None if bare else p[11:19])
     first = min((when(q) for q in dated), key=lambda w: (w[0], w[1] or ""), default=None)
     day = first[0] if first else None
     firsts = sorted({q["outlet"] or "?" for q in dated if when(q)[0] == day

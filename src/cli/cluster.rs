@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 
-use crate::matcher::cluster_jsonl;
+use crate::matcher::embed::{self, E5Model, Embedder};
+use crate::matcher::{cluster_jsonl_with, CrossLanguage, ModelSource};
 
 /// Cluster quotes into statements: reads `{"id","text","lang"?,"speaker"?}` JSON lines and
 /// writes one `{"id","cluster"}` line per quote, in input order.
@@ -16,6 +17,12 @@ use crate::matcher::cluster_jsonl;
 /// folding, a fragment of the other, a lightly edited excerpt, or a rewording sharing most of its
 /// rare words. Quotes by two different named speakers are never merged. Malformed lines are
 /// reported with their line number and skipped.
+///
+/// When the input mixes languages (its `lang` fields, or detected when absent), clusters in
+/// different languages are also compared through multilingual sentence embeddings, so a Spanish
+/// quote joins its English translations. That needs the model weights (see `quotetrace model`);
+/// without them clustering is lexical and a note on stderr says so. One-language input never
+/// loads the model.
 #[derive(Debug, Clone, Args)]
 pub struct ClusterArgs {
     /// JSON Lines input; stdin when absent or `-`.
@@ -31,14 +38,27 @@ pub struct ClusterArgs {
 pub fn run(args: &ClusterArgs) -> anyhow::Result<i32> {
     let stdout = BufWriter::new(io::stdout().lock());
     let summary = match args.input.as_deref() {
-        None => cluster_jsonl(io::stdin().lock(), stdout)?,
-        Some(p) if p.as_os_str() == "-" => cluster_jsonl(io::stdin().lock(), stdout)?,
+        None => cluster_jsonl_with(io::stdin().lock(), stdout, Some(model_source()))?,
+        Some(p) if p.as_os_str() == "-" => {
+            cluster_jsonl_with(io::stdin().lock(), stdout, Some(model_source()))?
+        }
         Some(p) => {
             let f = File::open(p).with_context(|| format!("opening {}", p.display()))?;
-            cluster_jsonl(BufReader::new(f), stdout)
+            cluster_jsonl_with(BufReader::new(f), stdout, Some(model_source()))
                 .with_context(|| format!("clustering {}", p.display()))?
         }
     };
+    if !args.quiet {
+        match &summary.cross_language {
+            CrossLanguage::Off { reason } => eprintln!(
+                "quotetrace cluster: cross-language matching is off ({reason}); clustering lexically"
+            ),
+            CrossLanguage::On { embedded, linked } => eprintln!(
+                "quotetrace cluster: cross-language matching embedded {embedded} wordings, made {linked} links"
+            ),
+            CrossLanguage::NotNeeded => {}
+        }
+    }
     for s in &summary.skipped {
         eprintln!("quotetrace cluster: line {}: skipped: {}", s.line, s.error);
     }
@@ -51,6 +71,11 @@ pub fn run(args: &ClusterArgs) -> anyhow::Result<i32> {
         );
     }
     Ok(if summary.items == 0 { 1 } else { 0 })
+}
+
+/// The model at [`embed::model_path`], loaded only if the batch needs it.
+fn model_source() -> ModelSource<'static> {
+    Box::new(|| E5Model::load(&embed::model_path()).map(|m| Box::new(m) as Box<dyn Embedder>))
 }
 
 #[cfg(test)]

@@ -23,7 +23,7 @@ pub struct IngestArgs {
     pub paths: Vec<PathBuf>,
     /// Make the store durable after this many articles (group commit). An article counts as
     /// done only once a commit covering it has been flushed to disk.
-    #[arg(long, default_value_t = 512, value_name = "N")]
+    #[arg(long, default_value_t = 128, value_name = "N")]
     pub commit_every: usize,
     /// Also commit when this many seconds have passed since the last commit, so that a slow
     /// input still gets its articles stored. Fewer, larger commits write less (each rewrites
@@ -122,7 +122,9 @@ pub fn run(args: &IngestArgs, db: &Path) -> anyhow::Result<i32> {
     };
 
     let mut summary = Summary::default();
+    // Articles staged for the next commit, and those of the commit being written.
     let mut uncommitted: Vec<String> = Vec::new();
+    let mut in_flight: Vec<String> = Vec::new();
     let mut last_commit = Instant::now();
     let mut failure: Option<anyhow::Error> = None;
     for item in rx {
@@ -152,7 +154,14 @@ pub fn run(args: &IngestArgs, db: &Path) -> anyhow::Result<i32> {
             || (!uncommitted.is_empty()
                 && last_commit.elapsed() > Duration::from_secs(args.commit_secs))
         {
-            commit(&mut store, &mut uncommitted, log.as_mut())?;
+            // Writes this group on another thread while the next one is staged; returns once
+            // the previous group is durable.
+            if let Err(e) = store.commit_in_background() {
+                failure = Some(anyhow::Error::new(e).context("committing to the store"));
+                break;
+            }
+            report_done(&mut in_flight, log.as_mut())?;
+            in_flight = std::mem::take(&mut uncommitted);
             last_commit = Instant::now();
         }
         bar.set_message(format!(
@@ -163,9 +172,16 @@ pub fn run(args: &IngestArgs, db: &Path) -> anyhow::Result<i32> {
             summary.skipped.len()
         ));
     }
+    // Dropping the receiver stops the reader if the loop ended early.
     let reader_failed = reader.join().is_err();
     if failure.is_none() {
-        commit(&mut store, &mut uncommitted, log.as_mut())?;
+        match store.commit() {
+            Ok(()) => {
+                report_done(&mut in_flight, log.as_mut())?;
+                report_done(&mut uncommitted, log.as_mut())?;
+            }
+            Err(e) => failure = Some(anyhow::Error::new(e).context("committing to the store")),
+        }
     }
     bar.finish_and_clear();
     summary.seconds = started.elapsed().as_secs_f64();
@@ -176,7 +192,7 @@ pub fn run(args: &IngestArgs, db: &Path) -> anyhow::Result<i32> {
         eprintln!(
             "quotetrace: stopped; the {} articles read since the last commit were not stored \
              (run the same ingest again: stored articles are skipped)",
-            uncommitted.len()
+            uncommitted.len() + in_flight.len()
         );
         return Err(e);
     }
@@ -195,13 +211,8 @@ pub fn run(args: &IngestArgs, db: &Path) -> anyhow::Result<i32> {
     })
 }
 
-/// Flushes, then reports the covered articles as done.
-fn commit(
-    store: &mut Store,
-    done: &mut Vec<String>,
-    log: Option<&mut std::fs::File>,
-) -> anyhow::Result<()> {
-    store.commit().context("committing to the store")?;
+/// Reports articles as done: call only once a commit covering them is durable.
+fn report_done(done: &mut Vec<String>, log: Option<&mut std::fs::File>) -> anyhow::Result<()> {
     if let Some(f) = log {
         let mut text = String::new();
         for id in done.iter() {

@@ -6,6 +6,7 @@ mod export;
 mod extract;
 mod ingest;
 mod lookup;
+mod model;
 mod stats;
 
 use std::path::PathBuf;
@@ -35,6 +36,7 @@ pub enum Command {
     Chain(chain::ChainArgs),
     Export(export::ExportArgs),
     Stats(stats::StatsArgs),
+    Model(model::ModelArgs),
 }
 
 /// The default store: `<data dir>/quotetrace/store` (e.g. `~/.local/share/quotetrace/store`).
@@ -57,5 +59,6 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Chain(args) => chain::run(args, &db),
         Command::Export(args) => export::run(args, &db),
         Command::Stats(args) => stats::run(args, &db),
+        Command::Model(args) => model::run(args),
     }
 }

@@ -4,8 +4,9 @@ use std::io::{BufRead, Write};
 
 use serde::{Deserialize, Serialize};
 
+use super::embed::{self, EmbedError, Embedder};
 use super::lookup::{fragment_coverage, fragment_terms, Vocabulary};
-use super::similarity::{decide, set_weight_vec};
+use super::similarity::{affinity, decide, reciprocal_best, set_weight_vec};
 use super::{
     day_of, index_keys, prepare, query_keys, speakers_compatible, time_compatible, within_window,
     ClusterId, Day, IdMap, Link, MatchError, Prepared, Span, Stage, TermStats, Thresholds,
@@ -181,10 +182,22 @@ impl Clusterer {
     /// quote then only joins a cluster whose dated members stay within the time window
     /// ([`time_compatible`]).
     pub fn assign_at(&mut self, p: Prepared, time: Option<Day>) -> (ClusterId, bool) {
+        self.assign_with_mate(p, time, None)
+    }
+
+    /// [`Clusterer::assign_at`] for a quote whose reciprocal best match in the batch (see
+    /// `similarity::reciprocal_best`) is already in cluster `mate`: that cluster may take it
+    /// when every representative has at least `Thresholds::mutual` affinity to it.
+    fn assign_with_mate(
+        &mut self,
+        p: Prepared,
+        time: Option<Day>,
+        mate: Option<ClusterId>,
+    ) -> (ClusterId, bool) {
         if !self.fixed_stats {
             self.stats.observe(&p);
         }
-        let best = self.best_cluster(&p, time);
+        let best = self.best_cluster(&p, time, mate.map(|c| c as usize));
         match best {
             Some(c) => {
                 self.join(c, p, time);
@@ -244,7 +257,7 @@ impl Clusterer {
             )
     }
 
-    fn best_cluster(&self, p: &Prepared, time: Option<Day>) -> Option<usize> {
+    fn best_cluster(&self, p: &Prepared, time: Option<Day>, mate: Option<usize>) -> Option<usize> {
         // Identical folded words: no comparison needed beyond the speaker and time constraints.
         if let Some(list) = self.exact.get(&p.exact) {
             if let Some(&c) = list
@@ -256,7 +269,11 @@ impl Clusterer {
         }
         let mut best: Option<(usize, f32)> = None;
         let wp = set_weight_vec(p, &self.stats);
-        for c in self.candidates(p) {
+        let mut candidates = self.candidates(p);
+        if let Some(m) = mate.filter(|m| !candidates.contains(m)) {
+            candidates.push(m);
+        }
+        for c in candidates {
             let cl = &self.clusters[c];
             if !self.may_join(cl, p, time) {
                 continue;
@@ -264,6 +281,8 @@ impl Clusterer {
             let mut hits = 0;
             let mut sum = 0.0;
             let mut excerpt = false;
+            // Every representative is close enough for a reciprocal best match to join.
+            let mut mutual = mate == Some(c);
             for (i, r) in cl.reps.iter().enumerate() {
                 let fresh;
                 let wr = if self.fixed_stats {
@@ -276,12 +295,15 @@ impl Clusterer {
                     hits += 1;
                     sum += m.score;
                     excerpt |= i == cl.canonical && m.stage != Stage::Overlap;
+                } else if mutual {
+                    mutual = affinity(p, &wp, r, wr, &self.thresholds) >= self.thresholds.mutual;
                 }
             }
-            let linked = match self.thresholds.link {
-                Link::Complete => hits == cl.reps.len(),
-                Link::Majority => 2 * hits > cl.reps.len(),
-            };
+            let linked = mutual
+                || match self.thresholds.link {
+                    Link::Complete => hits == cl.reps.len(),
+                    Link::Majority => 2 * hits > cl.reps.len(),
+                };
             // Across the time window only an excerpt of the canonical wording recurs.
             let linked = linked && within_window(cl.span, time, &self.thresholds);
             if !(excerpt || linked) {
@@ -353,10 +375,15 @@ impl Clusterer {
 /// batch first, then quotes are assigned longest first (most content words, then most words,
 /// then folded text), so a full quote is in place before its fragments arrive.
 ///
+/// Knowing the whole batch also gives a relative criterion: two quotes that are each other's
+/// best match (`similarity::reciprocal_best`) form one statement from an affinity of
+/// [`super::MUTUAL_THRESHOLD`], while any other rewording needs the stricter
+/// [`super::BATCH_OVERLAP_THRESHOLD`] ([`Thresholds::batch`]).
+///
 /// Returns one cluster id per input, in input order. Cluster ids are numbered in processing
 /// order, so a permutation of the input yields the same ids for the same quotes.
 pub fn cluster_prepared(items: Vec<Prepared>) -> Vec<ClusterId> {
-    cluster_prepared_with(items, Thresholds::default())
+    cluster_prepared_with(items, Thresholds::batch())
 }
 
 /// [`cluster_prepared`] with explicit thresholds, for calibration.
@@ -374,7 +401,7 @@ pub fn cluster_prepared_with(items: Vec<Prepared>, thresholds: Thresholds) -> Ve
 /// # Panics
 /// When `times` and `items` differ in length.
 pub fn cluster_dated(items: Vec<Prepared>, times: Vec<Option<Day>>) -> Vec<ClusterId> {
-    cluster_dated_with(items, times, Thresholds::default())
+    cluster_dated_with(items, times, Thresholds::batch())
 }
 
 /// [`cluster_dated`] with explicit thresholds, for calibration.
@@ -401,12 +428,16 @@ pub fn cluster_dated_with(
             .then_with(|| x.speaker.cmp(&y.speaker))
             .then_with(|| times[a].cmp(&times[b]))
     });
+    let mates = reciprocal_best(&items, &order, &stats, &thresholds);
     let mut slots: Vec<Option<Prepared>> = items.into_iter().map(Some).collect();
     let mut out = vec![0; slots.len()];
+    let mut done = vec![false; slots.len()];
     let mut clusterer = Clusterer::with_stats(stats).with_thresholds(thresholds);
     for i in order {
         let p = slots[i].take().expect("each item is taken once");
-        out[i] = clusterer.assign_at(p, times[i]).0;
+        let mate = mates[i].filter(|&j| done[j]).map(|j| out[j]);
+        out[i] = clusterer.assign_with_mate(p, times[i], mate).0;
+        done[i] = true;
     }
     out
 }
@@ -449,7 +480,31 @@ pub struct ClusterSummary {
     pub clusters: usize,
     /// Malformed lines, skipped.
     pub skipped: Vec<SkippedLine>,
+    /// What the cross-language stage did.
+    pub cross_language: CrossLanguage,
 }
+
+/// The cross-language stage of one [`cluster_jsonl_with`] run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum CrossLanguage {
+    /// The batch is in one language: nothing was embedded.
+    #[default]
+    NotNeeded,
+    /// The batch mixes languages but no model could be used: clustering is lexical only.
+    Off { reason: String },
+    /// Clusters of different languages were compared through their embeddings.
+    On {
+        /// Texts embedded (see [`embed::LinkReport::embedded`]).
+        embedded: usize,
+        /// Cross-language merges made.
+        linked: usize,
+    },
+}
+
+/// Supplies the embedding model for [`cluster_jsonl_with`]; called at most once, and only for
+/// a batch that mixes languages, so a one-language batch never pays for loading the model.
+pub type ModelSource<'a> = Box<dyn FnOnce() -> Result<Box<dyn Embedder + 'a>, EmbedError> + 'a>;
 
 /// Reads `{"id","text","lang"?,"speaker"?,"published"?}` lines and writes `{"id","cluster"}`
 /// lines in input order, clustering with [`cluster_dated`] (without `published` anywhere this is
@@ -457,8 +512,22 @@ pub struct ClusterSummary {
 /// date, is recorded in the summary and skipped; only I/O failures are errors.
 pub fn cluster_jsonl<R: BufRead, W: Write>(
     input: R,
-    mut output: W,
+    output: W,
 ) -> Result<ClusterSummary, MatchError> {
+    cluster_jsonl_with(input, output, None)
+}
+
+/// [`cluster_jsonl`], then, when the batch mixes languages and `model` yields an embedder,
+/// the cross-language stage ([`embed::link_clusters`] with its calibrated thresholds). A quote's
+/// language is its `lang` field, else whatlang's reliable guess, else the stemming language.
+/// When the model cannot be loaded, the summary says why and clustering stays lexical.
+pub fn cluster_jsonl_with<R: BufRead, W: Write>(
+    input: R,
+    mut output: W,
+    model: Option<ModelSource<'_>>,
+) -> Result<ClusterSummary, MatchError> {
+    let mut texts = Vec::new();
+    let mut langs = Vec::new();
     let mut ids = Vec::new();
     let mut items = Vec::new();
     let mut times = Vec::new();
@@ -480,17 +549,63 @@ pub fn cluster_jsonl<R: BufRead, W: Write>(
         match parsed {
             Ok((rec, day)) => {
                 times.push(day);
-                items.push(prepare(
-                    &rec.text,
-                    rec.lang.as_deref(),
-                    rec.speaker.as_deref(),
-                ));
+                let p = prepare(&rec.text, rec.lang.as_deref(), rec.speaker.as_deref());
+                langs.push(embed::quote_lang(&rec.text, rec.lang.as_deref(), &p.folded));
+                items.push(p);
+                texts.push(rec.text);
                 ids.push(rec.id);
             }
             Err(error) => summary.skipped.push(SkippedLine { line: n + 1, error }),
         }
     }
-    let clusters = cluster_dated(items, times);
+    let multilingual = embed::is_multilingual(langs.iter().map(String::as_str));
+    // Only what the cross-language stage needs is kept past the lexical stage.
+    let shape: Vec<(u32, usize, Option<String>)> = if multilingual {
+        items
+            .iter()
+            .map(|p| (p.content, p.terms.len(), p.speaker.clone()))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut clusters = cluster_dated(items, times);
+    if multilingual {
+        summary.cross_language = match model.map(|load| load()) {
+            None => CrossLanguage::Off {
+                reason: "no embedding model given".into(),
+            },
+            Some(Err(e)) => CrossLanguage::Off {
+                reason: e.to_string(),
+            },
+            Some(Ok(embedder)) => {
+                let members: Vec<embed::Member<'_>> = shape
+                    .iter()
+                    .zip(texts.iter().zip(&langs))
+                    .map(|((content, words, speaker), (text, lang))| embed::Member {
+                        text,
+                        lang,
+                        content: *content,
+                        words: *words,
+                        speaker: speaker.as_deref(),
+                    })
+                    .collect();
+                match embed::link_clusters(
+                    &members,
+                    &mut clusters,
+                    embedder.as_ref(),
+                    embed::LinkThresholds::default(),
+                ) {
+                    Ok(r) => CrossLanguage::On {
+                        embedded: r.embedded,
+                        linked: r.linked,
+                    },
+                    Err(e) => CrossLanguage::Off {
+                        reason: e.to_string(),
+                    },
+                }
+            }
+        };
+    }
     for (id, &cluster) in ids.iter().zip(&clusters) {
         let rec = OutputLine { id, cluster };
         serde_json::to_writer(&mut output, &rec).map_err(|e| MatchError::Write(e.into()))?;

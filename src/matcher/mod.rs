@@ -22,6 +22,12 @@
 //!    with function words damped by a prior ([`STOP_WEIGHT`]) so the rule is sensible before any
 //!    statistics exist.
 //!
+//! In a batch ([`cluster_prepared`]) the overlap stage asks for [`BATCH_OVERLAP_THRESHOLD`]
+//! instead, except between two quotes that are each other's best match in the batch, which
+//! need only [`MUTUAL_THRESHOLD`] (still with the shared-content minimum): a relative criterion,
+//! since renderings of one remark are each other's closest wording far more often than they
+//! clear an absolute cut-off.
+//!
 //! Two quotes whose speakers are both known and share no name word are never one statement.
 //! When publication times are known ([`Clusterer::assign_at`]), a short quote only joins a
 //! cluster whose dated members stay within [`TIME_WINDOW_DAYS`] (see [`time_compatible`]), and
@@ -41,14 +47,16 @@
 //! ```
 
 mod cluster;
+pub mod embed;
 mod lookup;
 mod similarity;
 mod time;
 
 pub use cluster::{
-    cluster_dated, cluster_dated_with, cluster_jsonl, cluster_prepared, cluster_prepared_with,
-    ClusterSummary, Clusterer, SkippedLine,
+    cluster_dated, cluster_dated_with, cluster_jsonl, cluster_jsonl_with, cluster_prepared,
+    cluster_prepared_with, ClusterSummary, Clusterer, CrossLanguage, ModelSource, SkippedLine,
 };
+pub use embed::{EmbedError, Embedder};
 pub use lookup::{fragment_coverage, fragment_terms, Vocabulary};
 pub use similarity::{
     features, same_statement, same_statement_with, speakers_compatible, Features, Link, Thresholds,
@@ -77,6 +85,12 @@ pub const OVERLAP_THRESHOLD: f32 = 0.375;
 pub const STOP_WEIGHT: f32 = 0.2;
 /// How many observed quotes the function-word prior is worth (see [`TermStats::weight`]).
 pub const STOP_PRIOR_DOCS: f32 = 1000.0;
+/// [`OVERLAP_THRESHOLD`] in batch clustering ([`Thresholds::batch`]), where reciprocal best
+/// matches ([`MUTUAL_THRESHOLD`]) recover the rewordings a stricter absolute cut-off loses.
+pub const BATCH_OVERLAP_THRESHOLD: f32 = 0.42;
+/// Affinity (see `similarity::affinity`) from which two quotes that are each other's best match
+/// in a batch are one statement even below [`OVERLAP_THRESHOLD`] (batch clustering only).
+pub const MUTUAL_THRESHOLD: f32 = 0.2;
 /// Content words two quotes must share before the overlap stage may call them one statement.
 pub const MIN_SHARED_CONTENT: usize = 2;
 

@@ -3,8 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    is_content, Match, Prepared, Stage, TermStats, ALIGN_THRESHOLD, MIN_FRAGMENT_CONTENT,
-    MIN_SHARED_CONTENT, OVERLAP_THRESHOLD,
+    is_content, query_keys, IdMap, Match, Prepared, Stage, TermStats, ALIGN_THRESHOLD,
+    BATCH_OVERLAP_THRESHOLD, MIN_FRAGMENT_CONTENT, MIN_SHARED_CONTENT, MUTUAL_THRESHOLD,
+    OVERLAP_THRESHOLD,
 };
 
 /// Can two speakers have said the same words? Unknown speakers are compatible with anyone;
@@ -36,6 +37,26 @@ pub struct Thresholds {
     pub time_window: super::Day,
     /// See [`super::TIMELESS_CONTENT`].
     pub timeless_content: u32,
+    /// See [`MUTUAL_THRESHOLD`]; only batch clustering can use it.
+    #[serde(default = "default_mutual")]
+    pub mutual: f32,
+}
+
+fn default_mutual() -> f32 {
+    MUTUAL_THRESHOLD
+}
+
+impl Thresholds {
+    /// The calibrated cut-offs for clustering a whole batch at once ([`super::cluster_prepared`]):
+    /// the overlap stage asks for [`BATCH_OVERLAP_THRESHOLD`] because a pair of reciprocal best
+    /// matches needs only [`MUTUAL_THRESHOLD`]. [`Default`] holds the cut-offs for a decision
+    /// without that context (one pair, or a store growing quote by quote).
+    pub fn batch() -> Self {
+        Self {
+            overlap: BATCH_OVERLAP_THRESHOLD,
+            ..Self::default()
+        }
+    }
 }
 
 /// Cluster membership rule for quotes that are not an excerpt of the cluster's canonical member.
@@ -57,6 +78,7 @@ impl Default for Thresholds {
             link: Link::default(),
             time_window: super::TIME_WINDOW_DAYS,
             timeless_content: super::TIMELESS_CONTENT,
+            mutual: MUTUAL_THRESHOLD,
         }
     }
 }
@@ -127,6 +149,101 @@ pub(crate) fn decide(
         stage: Stage::Overlap,
         score: score.min(1.0),
     })
+}
+
+/// Graded evidence that `a` and `b` are one statement, for ranking a quote's neighbours: 1 plus
+/// the stage score for an excerpt (exact, containment, alignment), the damped weighted Dice for
+/// a rewording sharing enough content words (whatever its size), else 0.
+pub(crate) fn affinity(a: &Prepared, wa: &[f32], b: &Prepared, wb: &[f32], t: &Thresholds) -> f32 {
+    let loose = Thresholds { overlap: 0.0, ..*t };
+    match decide(a, wa, b, wb, &loose) {
+        Some(m) if m.stage == Stage::Overlap => m.score,
+        Some(m) => 1.0 + m.score,
+        None => 0.0,
+    }
+}
+
+/// Rarest keys of a quote looked up by [`reciprocal_best`].
+const MATE_KEYS: usize = 8;
+/// Postings read per key by [`reciprocal_best`]: those nearest to the quote in processing order.
+const MATE_POSTINGS: usize = 64;
+/// Neighbours fully compared per quote by [`reciprocal_best`].
+const MATE_CANDIDATES: usize = 8;
+
+/// For each quote of a batch, its reciprocal best match: `Some(j)` when `j` is the quote with
+/// the highest [`affinity`] to `i` among its candidates, `i` is likewise `j`'s best, and the
+/// affinity is at least `t.mutual`.
+///
+/// A relative criterion: two renderings of one remark share fewer words than the absolute
+/// overlap threshold asks for more often than two different remarks are each other's closest
+/// wording. Candidates come from an inverted index over the rarest keys, reading at most
+/// [`MATE_POSTINGS`] postings per key, those nearest in `order` (the batch's processing order,
+/// itself independent of input order), so cost is linear and the result order-independent.
+pub(crate) fn reciprocal_best(
+    items: &[Prepared],
+    order: &[usize],
+    stats: &TermStats,
+    t: &Thresholds,
+) -> Vec<Option<usize>> {
+    let n = items.len();
+    let mut rank = vec![0u32; n];
+    for (r, &i) in order.iter().enumerate() {
+        rank[i] = r as u32;
+    }
+    // key -> ranks of the quotes holding it, ascending.
+    let mut postings: IdMap<u64, Vec<u32>> = IdMap::default();
+    for &i in order {
+        for k in super::index_keys(&items[i]) {
+            postings.entry(k).or_default().push(rank[i]);
+        }
+    }
+    let weights = |p: &Prepared| set_weight_vec(p, stats);
+    let mut best: Vec<Option<(usize, f32)>> = vec![None; n];
+    let mut score: IdMap<u32, f32> = IdMap::default();
+    for (i, p) in items.iter().enumerate() {
+        score.clear();
+        let me = rank[i];
+        for k in query_keys(p, stats, MATE_KEYS) {
+            let Some(list) = postings.get(&k) else {
+                continue;
+            };
+            let at = list.partition_point(|&r| r < me);
+            let lo = at.saturating_sub(MATE_POSTINGS / 2);
+            let hi = (lo + MATE_POSTINGS).min(list.len());
+            let lo = hi.saturating_sub(MATE_POSTINGS);
+            let w = stats.weight(k);
+            for &r in &list[lo..hi] {
+                if r != me {
+                    *score.entry(r).or_insert(0.0) += w;
+                }
+            }
+        }
+        let mut ranked: Vec<(u32, f32)> = score.iter().map(|(&r, &s)| (r, s)).collect();
+        let by = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+        if ranked.len() > MATE_CANDIDATES {
+            ranked.select_nth_unstable_by(MATE_CANDIDATES, by);
+            ranked.truncate(MATE_CANDIDATES);
+        }
+        let wp = weights(p);
+        for (r, _) in ranked {
+            let j = order[r as usize];
+            let a = affinity(p, &wp, &items[j], &weights(&items[j]), t);
+            // Ties go to the quote earlier in processing order, so the choice is order-free.
+            let better = match best[i] {
+                None => a > 0.0,
+                Some((b, s)) => a > s || (a == s && rank[j] < rank[b]),
+            };
+            if better {
+                best[i] = Some((j, a));
+            }
+        }
+    }
+    (0..n)
+        .map(|i| {
+            let (j, a) = best[i]?;
+            (a >= t.mutual && best[j].is_some_and(|(k, _)| k == i)).then_some(j)
+        })
+        .collect()
 }
 
 /// Weighted Dice damped by the square root of the length ratio: two renderings of one remark

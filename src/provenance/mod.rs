@@ -42,8 +42,17 @@ pub struct When {
 impl When {
     /// Reads an RFC 3339 date-time, a date-time without offset (taken as UTC), or a date
     /// (`2025-11-12`, which covers that whole day).
+    ///
+    /// A date-time of exactly midnight without an offset (`2017-12-31T00:00:00`) is read as a
+    /// bare date: news-please writes that when a page gives only its day, and ranking it as the
+    /// first instant of the day would make it "first" over every same-day article with a real
+    /// time.
     pub fn parse(s: &str) -> Option<When> {
         let s = s.trim();
+        let s = match s.get(10..) {
+            Some("T00:00:00" | " 00:00:00" | "T00:00:00.000" | " 00:00:00.000") => &s[..10],
+            _ => s,
+        };
         if let Ok(ts) = s.parse::<jiff::Timestamp>() {
             let t = ts.as_second();
             return Some(When {
@@ -508,6 +517,18 @@ mod tests {
         assert!(d.before(&next));
         assert!(t.before(&next));
         assert!(When::parse("yesterday").is_none());
+    }
+
+    #[test]
+    fn offsetless_midnight_is_a_bare_date() {
+        let day = When::parse("2017-12-31").unwrap();
+        assert_eq!(When::parse("2017-12-31T00:00:00"), Some(day));
+        assert_eq!(When::parse("2017-12-31 00:00:00"), Some(day));
+        let evening = When::parse("2017-12-31T20:31:00").unwrap();
+        assert!(day.overlaps(&evening) && !day.before(&evening));
+        // With an offset, midnight is an instant.
+        let z = When::parse("2017-12-31T00:00:00Z").unwrap();
+        assert_eq!(z.end - z.start, 1);
     }
 
     #[test]

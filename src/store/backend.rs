@@ -158,6 +158,15 @@ fn reclaim(writes: usize) {
     }
 }
 
+/// An error of a write or flush: an I/O error there (a full disk, a read-only file system) is
+/// reported as such, since the caller must tell the user nothing of the batch was stored.
+fn write_err(e: sled::Error) -> StoreError {
+    match e {
+        sled::Error::Io(io) => StoreError::Write(io),
+        other => backend_err(other),
+    }
+}
+
 fn backend_err(e: sled::Error) -> StoreError {
     match e {
         sled::Error::Corruption { .. } => StoreError::Corrupt(e.to_string()),
@@ -203,13 +212,13 @@ impl Backend for SledBackend {
                 None => b.remove(k),
             }
         }
-        let result = self.db.apply_batch(b).map_err(backend_err);
+        let result = self.db.apply_batch(b).map_err(write_err);
         reclaim(writes);
         result
     }
 
     fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush().map_err(backend_err).map(|_| ())
+        self.db.flush().map_err(write_err).map(|_| ())
     }
 
     fn size_on_disk(&self) -> Result<Option<u64>, StoreError> {

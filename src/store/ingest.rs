@@ -40,15 +40,19 @@ pub(crate) struct Session {
     /// and this tells so without searching the cluster's list.
     pub wordings: FxHashSet<(ClusterId, u64)>,
     /// Lookup vocabulary with document frequencies.
-    pub vocab: HashMap<String, u32>,
+    pub vocab: FxHashMap<String, u32>,
+    /// Candidate scores of the quote being placed: kept between quotes so that its table is
+    /// allocated once, not grown from empty for every quote (a tenth of ingest time).
+    pub scratch: FxHashMap<ClusterId, f32>,
 }
 
 /// How many of the newest clusters keep their [`matching::MatchState`] in memory during an
 /// ingest. Keeping all of them made ingest 2x faster than reading candidates back, but cost
 /// about 1 KB per cluster (300 MB on AllSides); most candidates are recent clusters, since a
-/// key's postings keep its most recent clusters. Older ones are read back. Which clusters are
+/// key's postings keep its most recent clusters. Older ones are read back. 50,000 rather than
+/// 100,000 since commits overlap with staging, which holds two commit groups in memory. Which clusters are
 /// cached changes only the speed, never a decision.
-pub(crate) const MATCH_WINDOW: u64 = 100_000;
+pub(crate) const MATCH_WINDOW: u64 = 50_000;
 
 fn in_window(cid: ClusterId, next_cluster: ClusterId) -> bool {
     cid + MATCH_WINDOW >= next_cluster
@@ -61,6 +65,74 @@ struct Quoted<'a> {
     speaker: Option<&'a str>,
     /// Its article and start: where the cluster finds the occurrence.
     at: (ArticleId, u32),
+    facts: matching::QuoteFacts,
+}
+
+/// A commit being written by a writer thread.
+pub(crate) struct InFlight {
+    /// What staging reads of it until it is stored.
+    shared: std::sync::Arc<Shipped>,
+    handle: std::thread::JoinHandle<Result<(), StoreError>>,
+    /// What to roll back to if it fails.
+    next_cluster_before: ClusterId,
+    cluster_count_before: u64,
+    commits_before: u64,
+}
+
+/// The records of a commit in flight that staging may read before they are stored.
+struct Shipped {
+    articles: HashSet<ArticleId>,
+    clusters: HashMap<ClusterId, ClusterRec>,
+    outlets: HashMap<String, OutletRec>,
+}
+
+/// The rest of a commit in flight, which only the writer thread reads.
+struct Payload {
+    puts: BTreeMap<Vec<u8>, Vec<u8>>,
+    terms: FxHashMap<String, Vec<ClusterId>>,
+    vocab: Vec<(String, u32)>,
+    /// Growth of the matcher's term statistics, and their new document count.
+    stats: Option<(Vec<(u64, u32)>, u64)>,
+    seq: u64,
+    next_cluster: ClusterId,
+    cluster_count: u64,
+}
+
+impl Payload {
+    /// The one atomic batch of a commit. Encoding the cluster records happens here, on the
+    /// writer thread.
+    fn into_batch(self, shared: &Shipped) -> WriteBatch {
+        let mut batch = WriteBatch::default();
+        for (k, v) in self.puts {
+            batch.put(k, v);
+        }
+        for (cid, c) in &shared.clusters {
+            batch.put(cluster_key(*cid), encode(c));
+        }
+        for (k, o) in &shared.outlets {
+            batch.put(outlet_rec_key(k), encode(o));
+        }
+        for (term, list) in &self.terms {
+            batch.put(term_key(term, self.seq), encode(list));
+        }
+        for (term, n) in &self.vocab {
+            batch.put(vocab_key(term), n.to_be_bytes().to_vec());
+        }
+        if let Some((delta, docs)) = &self.stats {
+            batch.put(term_stats_key(self.seq), encode(delta));
+            batch.put(META_STATS_DOCS.to_vec(), docs.to_be_bytes().to_vec());
+        }
+        batch.put(META_COMMITS.to_vec(), self.seq.to_be_bytes().to_vec());
+        batch.put(
+            META_NEXT_CLUSTER.to_vec(),
+            self.next_cluster.to_be_bytes().to_vec(),
+        );
+        batch.put(
+            META_CLUSTER_COUNT.to_vec(),
+            self.cluster_count.to_be_bytes().to_vec(),
+        );
+        batch
+    }
 }
 
 /// Staged articles, and every read that must see them before they are committed.
@@ -72,8 +144,8 @@ pub(crate) struct Pending {
     pub clusters: HashMap<ClusterId, ClusterRec>,
     pub outlets: HashMap<String, OutletRec>,
     /// New lookup postings.
-    pub terms: HashMap<String, Vec<ClusterId>>,
-    pub vocab_dirty: HashSet<String>,
+    pub terms: FxHashMap<String, Vec<ClusterId>>,
+    pub vocab_dirty: FxHashSet<String>,
     /// How much each term's document frequency grew: one `T` record per commit.
     pub stats_delta: FxHashMap<u64, u32>,
     /// Cluster numbering before the first staged article, to roll back on failure.
@@ -138,11 +210,13 @@ impl Store {
             article: id,
             ..IngestReport::default()
         };
-        if self.pending.articles.contains(&id) || self.has_article(&id)? {
+        if self.known_article(&id)? {
             report.already_present = true;
             return Ok(report);
         }
         if self.session.is_none() {
+            // The session is loaded from what is stored, so the commit in flight must land.
+            self.wait_for_commit()?;
             self.session = Some(self.load_session()?);
         }
         self.pending
@@ -155,6 +229,7 @@ impl Store {
             }
             _ => None,
         };
+        let day = article.meta.published.as_deref().and_then(matcher::day_of);
         let mut seen_starts = HashSet::new();
         let mut occurrences = Vec::new();
         for (q, p) in quotes.iter().zip(prepared) {
@@ -172,6 +247,10 @@ impl Store {
                     lang: article.meta.lang.as_deref(),
                     speaker,
                     at: (id, start),
+                    facts: matching::QuoteFacts {
+                        day,
+                        term: q.kind == crate::parse::QuoteKind::Term,
+                    },
                 },
             )?;
             let credits: Vec<CreditRec> = q
@@ -249,73 +328,108 @@ impl Store {
         self.pending.articles.len()
     }
 
-    /// Writes every staged article in one atomic batch and makes it durable.
+    /// Writes every staged article in one atomic batch and makes it durable, after the commit
+    /// in flight (see [`Store::commit_in_background`]).
     ///
     /// On error nothing of the staged articles is stored, and they are dropped from the stage.
     pub fn commit(&mut self) -> Result<(), StoreError> {
+        self.commit_in_background()?;
+        self.wait_for_commit()
+    }
+
+    /// Waits for the commit in flight, if any. `Ok` means its articles are durable.
+    ///
+    /// On error nothing of it is stored, and every article staged since is dropped too (it
+    /// may build on clusters of the lost commit).
+    pub fn wait_for_commit(&mut self) -> Result<(), StoreError> {
+        let Some(f) = self.inflight.take() else {
+            return Ok(());
+        };
+        let result = f.handle.join().unwrap_or_else(|_| {
+            Err(StoreError::Backend(
+                "the writer thread of a commit failed unexpectedly".into(),
+            ))
+        });
+        if let Err(e) = result {
+            self.pending = Pending::default();
+            self.next_cluster = f.next_cluster_before;
+            self.cluster_count = f.cluster_count_before;
+            self.commits = f.commits_before;
+            self.session = None;
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Ships every staged article to a writer thread, which writes them in one atomic batch
+    /// and flushes it, while the caller stages the next articles. Returns once the previous
+    /// commit is durable (its result); the one shipped now is durable after the next call of
+    /// this, [`Store::commit`] or [`Store::wait_for_commit`] returns `Ok`.
+    pub fn commit_in_background(&mut self) -> Result<(), StoreError> {
+        self.wait_for_commit()?;
         if self.pending.articles.is_empty() {
             return self.backend.flush();
         }
         let pending = std::mem::take(&mut self.pending);
-        let mut batch = WriteBatch::default();
-        for (k, v) in pending.puts {
-            batch.put(k, v);
-        }
-        for (cid, c) in &pending.clusters {
-            batch.put(cluster_key(*cid), encode(c));
-        }
-        for (k, o) in &pending.outlets {
-            batch.put(outlet_rec_key(k), encode(o));
-        }
         let seq = self.commits + 1;
-        for (term, list) in &pending.terms {
-            batch.put(term_key(term, seq), encode(list));
-        }
+        let new_count = self.cluster_count + pending.new_clusters;
+        let mut vocab = Vec::with_capacity(pending.vocab_dirty.len());
+        let mut stats = None;
         if let Some(session) = &self.session {
-            for term in &pending.vocab_dirty {
-                let n = session.vocab.get(term).copied().unwrap_or(0);
-                batch.put(vocab_key(term), n.to_be_bytes().to_vec());
+            for term in pending.vocab_dirty {
+                let n = session.vocab.get(&term).copied().unwrap_or(0);
+                vocab.push((term, n));
             }
             // Growth only, sorted so that the record is the same whatever the hash order.
             let mut delta: Vec<(u64, u32)> =
                 pending.stats_delta.iter().map(|(&t, &n)| (t, n)).collect();
             delta.sort_unstable();
-            batch.put(term_stats_key(seq), encode(&delta));
-            batch.put(
-                META_STATS_DOCS.to_vec(),
-                session.stats.docs().to_be_bytes().to_vec(),
-            );
+            stats = Some((delta, session.stats.docs()));
         }
-        batch.put(META_COMMITS.to_vec(), seq.to_be_bytes().to_vec());
-        let new_count = self.cluster_count + pending.new_clusters;
-        batch.put(
-            META_NEXT_CLUSTER.to_vec(),
-            self.next_cluster.to_be_bytes().to_vec(),
-        );
-        batch.put(
-            META_CLUSTER_COUNT.to_vec(),
-            new_count.to_be_bytes().to_vec(),
-        );
-        let result = self
-            .backend
-            .apply(batch)
-            .and_then(|()| self.backend.flush());
-        match result {
-            Ok(()) => {
-                self.cluster_count = new_count;
-                self.commits = seq;
-                Ok(())
-            }
-            Err(e) => {
-                // Give back the cluster numbers the batch took, and reload the session from
-                // what is stored.
-                if let Some(n) = pending.next_cluster_before {
-                    self.next_cluster = n;
-                }
-                self.session = None;
-                Err(e)
-            }
-        }
+        let shared = std::sync::Arc::new(Shipped {
+            articles: pending.articles,
+            clusters: pending.clusters,
+            outlets: pending.outlets,
+        });
+        let payload = Payload {
+            puts: pending.puts,
+            terms: pending.terms,
+            vocab,
+            stats,
+            seq,
+            next_cluster: self.next_cluster,
+            cluster_count: new_count,
+        };
+        let backend = std::sync::Arc::clone(&self.backend);
+        let reader = std::sync::Arc::clone(&shared);
+        let handle = std::thread::Builder::new()
+            .name("quotetrace-commit".into())
+            .spawn(move || {
+                let batch = payload.into_batch(&reader);
+                drop(reader);
+                backend.apply(batch).and_then(|()| backend.flush())
+            })
+            .map_err(|e| StoreError::Backend(format!("cannot start a writer thread: {e}")))?;
+        self.inflight = Some(InFlight {
+            shared,
+            handle,
+            next_cluster_before: pending.next_cluster_before.unwrap_or(self.next_cluster),
+            cluster_count_before: self.cluster_count,
+            commits_before: self.commits,
+        });
+        self.cluster_count = new_count;
+        self.commits = seq;
+        Ok(())
+    }
+
+    /// Whether an article is stored, staged or being committed.
+    fn known_article(&self, id: &ArticleId) -> Result<bool, StoreError> {
+        Ok(self.pending.articles.contains(id)
+            || self
+                .inflight
+                .as_ref()
+                .is_some_and(|f| f.shared.articles.contains(id))
+            || self.has_article(id)?)
     }
 
     fn note_outlet(&mut self, raw: &str, url: Option<&str>) -> Result<String, StoreError> {
@@ -324,13 +438,22 @@ impl Store {
         let is_domain = looks_like_domain(&raw.to_lowercase());
         let stored = match self.pending.outlets.remove(&key) {
             Some(o) => Some(o),
-            None => self.outlet(&key)?,
+            None => match self
+                .inflight
+                .as_ref()
+                .and_then(|f| f.shared.outlets.get(&key))
+            {
+                Some(o) => Some(o.clone()),
+                None => self.outlet(&key)?,
+            },
         };
+        // The name a raw name stands for: the canonical one when `grammar/outlets.tsv` knows it.
+        let candidate = crate::parse::resolve_outlet(&raw)
+            .unwrap_or(&raw)
+            .to_owned();
         let mut rec = stored.unwrap_or_else(|| OutletRec {
             key: key.clone(),
-            name: crate::parse::resolve_outlet(&raw)
-                .unwrap_or(&raw)
-                .to_owned(),
+            name: candidate.clone(),
             aliases: vec![],
             domains: vec![],
             articles: 0,
@@ -338,18 +461,34 @@ impl Store {
         rec.articles += 1;
         if is_domain {
             push_unique(&mut rec.domains, raw.to_lowercase());
-        } else if looks_like_domain(&rec.name.to_lowercase()) {
-            // A real name beats a domain as the name shown.
-            let old = std::mem::replace(&mut rec.name, raw.clone());
-            push_unique(&mut rec.domains, old.to_lowercase());
         } else if rec.name != raw {
             push_unique(&mut rec.aliases, raw.clone());
         }
+        // The name shown must not depend on which article came first: a real name beats a
+        // domain, a canonical name beats others, then the smallest string wins.
+        let rank = |n: &str| {
+            (
+                looks_like_domain(&n.to_lowercase()),
+                crate::parse::resolve_outlet(n) != Some(n),
+                n.to_owned(),
+            )
+        };
+        if rank(&candidate) < rank(&rec.name) {
+            let old = std::mem::replace(&mut rec.name, candidate);
+            if looks_like_domain(&old.to_lowercase()) {
+                push_unique(&mut rec.domains, old.to_lowercase());
+            } else {
+                push_unique(&mut rec.aliases, old);
+            }
+        }
+        rec.aliases.retain(|a| *a != rec.name);
         if let Some(host) = url.and_then(url_host) {
             if outlet_key(&host) == key {
                 push_unique(&mut rec.domains, host);
             }
         }
+        rec.aliases.sort();
+        rec.domains.sort();
         self.pending.outlets.insert(key.clone(), rec);
         Ok(key)
     }
@@ -412,7 +551,7 @@ impl Store {
                 }
             }
         }
-        let mut vocab = HashMap::new();
+        let mut vocab = FxHashMap::default();
         for r in self.backend.scan_prefix(&[prefix::VOCAB]) {
             let (k, v) = r?;
             vocab.insert(String::from_utf8_lossy(&k[1..]).into_owned(), be_u32(&v)?);
@@ -424,6 +563,7 @@ impl Store {
             matches,
             wordings,
             vocab,
+            scratch: FxHashMap::default(),
         })
     }
 
@@ -432,6 +572,13 @@ impl Store {
     fn take_cluster(&mut self, id: ClusterId) -> Result<Option<ClusterRec>, StoreError> {
         if let Some(c) = self.pending.clusters.remove(&id) {
             return Ok(Some(c));
+        }
+        if let Some(c) = self
+            .inflight
+            .as_ref()
+            .and_then(|f| f.shared.clusters.get(&id))
+        {
+            return Ok(Some(c.clone()));
         }
         self.cluster(id)
     }
@@ -445,7 +592,7 @@ impl Store {
         for &t in &p.set {
             *self.pending.stats_delta.entry(t).or_default() += 1;
         }
-        let chosen = self.choose(&p, &session);
+        let chosen = self.choose(&p, q.facts, &mut session);
         let result = chosen.and_then(|c| self.place(c, p, q, &mut session));
         self.session = Some(session);
         result
@@ -464,6 +611,7 @@ impl Store {
             lang,
             speaker,
             at,
+            facts,
         } = q;
         let (cid, mut rec) = match chosen {
             Some(cid) => {
@@ -488,6 +636,8 @@ impl Store {
                         reps: vec![],
                         canonical_rep: 0,
                         speaker_keys: vec![],
+                        span: None,
+                        terms_only: false,
                         wordings: vec![],
                         carriers: vec![],
                     },
@@ -539,7 +689,7 @@ impl Store {
             exact.push(cid);
         }
         let words = new_variant.then(|| lookup::terms_of_folded(&p.folded));
-        for k in matching::add_rep(&mut rec, p) {
+        for k in matching::add_rep(&mut rec, p, facts) {
             let list = session.keys.entry(k).or_default();
             if !list.contains(&cid) {
                 list.push(cid);
@@ -561,7 +711,7 @@ impl Store {
             // staged, keeps the vocabulary counts exact, so lookup weights do not depend on
             // where commits fell (which the 2 s commit timer makes depend on thread timing).
             let earlier = &rec.wordings[..rec.wordings.len() - 1];
-            let mut seen: HashSet<String> = earlier
+            let mut seen: FxHashSet<String> = earlier
                 .iter()
                 .flat_map(|v| lookup::terms(&v.wording))
                 .collect();
@@ -569,12 +719,20 @@ impl Store {
                 if !lookup::indexed(&term, lang) || !seen.insert(term.clone()) {
                     continue;
                 }
-                self.pending
-                    .terms
-                    .entry(term.clone())
-                    .or_default()
-                    .push(cid);
-                *session.vocab.entry(term.clone()).or_default() += 1;
+                // Looked up before inserting: most words are already there, and an entry
+                // would need its own copy of the word.
+                match self.pending.terms.get_mut(&term) {
+                    Some(list) => list.push(cid),
+                    None => {
+                        self.pending.terms.insert(term.clone(), vec![cid]);
+                    }
+                }
+                match session.vocab.get_mut(&term) {
+                    Some(n) => *n += 1,
+                    None => {
+                        session.vocab.insert(term.clone(), 1);
+                    }
+                }
                 self.pending.vocab_dirty.insert(term);
             }
         }
@@ -593,7 +751,11 @@ impl Store {
         if let Some(m) = session.matches.get(&cid) {
             return Ok(Some(Cow::Borrowed(m)));
         }
-        if let Some(c) = self.pending.clusters.get(&cid) {
+        if let Some(c) = self.pending.clusters.get(&cid).or_else(|| {
+            self.inflight
+                .as_ref()
+                .and_then(|f| f.shared.clusters.get(&cid))
+        }) {
             return Ok(Some(Cow::Owned(matching::MatchState::of(c))));
         }
         Ok(self
@@ -602,39 +764,56 @@ impl Store {
     }
 
     /// The cluster `p` joins, if any.
-    fn choose(&self, p: &Prepared, session: &Session) -> Result<Option<ClusterId>, StoreError> {
-        let stats = &session.stats;
-        // Identical folded words: only the speaker constraint is left to check.
+    fn choose(
+        &self,
+        p: &Prepared,
+        facts: matching::QuoteFacts,
+        session: &mut Session,
+    ) -> Result<Option<ClusterId>, StoreError> {
+        let th = matcher::Thresholds::default();
+        // Identical folded words: only the speaker, time and scare-quote constraints are left
+        // to check.
         for &cid in session.exact.get(&p.exact).into_iter().flatten() {
             if let Some(c) = self.match_state(cid, session)? {
-                if matching::speaker_ok(&c, p) {
+                if matching::may_join(&c, p, facts, &th) {
                     return Ok(Some(cid));
                 }
             }
         }
-        let mut score: FxHashMap<ClusterId, f32> = FxHashMap::default();
+        if facts.term || p.content < matching::MIN_EVIDENCE_CONTENT {
+            return Ok(None);
+        }
+        let mut score = std::mem::take(&mut session.scratch);
+        score.clear();
+        let stats = &session.stats;
         for k in matcher::query_keys(p, stats, matching::QUERY_KEYS) {
             let w = stats.weight(k);
             for &c in session.keys.get(&k).into_iter().flatten() {
                 *score.entry(c).or_insert(0.0) += w;
             }
         }
-        let mut ranked: Vec<(ClusterId, f32)> = score.into_iter().collect();
         // A total order, so selecting the best few and sorting only them gives what sorting
         // everything would (a common word can post thousands of candidates).
         let order =
             |a: &(ClusterId, f32), b: &(ClusterId, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
-        if ranked.len() > matching::CANDIDATES {
-            ranked.select_nth_unstable_by(matching::CANDIDATES - 1, order);
-            ranked.truncate(matching::CANDIDATES);
+        let mut ranked: Vec<(ClusterId, f32)> = Vec::with_capacity(matching::CANDIDATES + 1);
+        for (&c, &s) in &score {
+            let e = (c, s);
+            if ranked.len() < matching::CANDIDATES {
+                ranked.push(e);
+                ranked.sort_by(order);
+            } else if order(&e, &ranked[matching::CANDIDATES - 1]).is_lt() {
+                ranked[matching::CANDIDATES - 1] = e;
+                ranked.sort_by(order);
+            }
         }
-        ranked.sort_by(order);
+        session.scratch = score;
         let mut best: Option<(ClusterId, f32)> = None;
         for (cid, _) in ranked {
             let Some(c) = self.match_state(cid, session)? else {
                 continue;
             };
-            if let Some(s) = matching::join_score(&c, p, stats) {
+            if let Some(s) = matching::join_score(&c, p, facts, &session.stats, &th) {
                 if best.is_none_or(|(_, b)| s > b) {
                     best = Some((cid, s));
                 }

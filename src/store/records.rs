@@ -106,6 +106,11 @@ pub struct ClusterRec {
     pub reps: Vec<crate::matcher::Prepared>,
     pub canonical_rep: u32,
     pub speaker_keys: Vec<String>,
+    /// First and last publication day of the dated occurrences: the matcher's time constraint
+    /// reads it (see `matcher::time_compatible`).
+    pub span: Option<crate::matcher::Span>,
+    /// Every occurrence is a scare quote (`kind: term`): only terms with the same holder join.
+    pub terms_only: bool,
     /// Every distinct wording. Kept in this record rather than one record each: group commit
     /// rewrites a touched cluster once per commit anyway, and on sled the cost of a write is
     /// mostly per record, not per byte.

