@@ -90,6 +90,26 @@ pub fn is_multilingual<'a>(langs: impl IntoIterator<Item = &'a str>) -> bool {
     }
 }
 
+/// The dominant language may outnumber the others by this much before only its units that
+/// share a name or number with them are compared (fisher-dev-xling: 4 to 1).
+pub const SMALL_SHARE_RATIO: usize = 20;
+
+/// How many dominant-language units one other-language unit is compared with when the
+/// other languages are a small share of the batch.
+pub const CANDIDATES_PER_UNIT: usize = 32;
+
+/// Words that survive translation: capitalized words after the first, and numbers, lower-cased.
+fn anchor_words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .skip(1)
+        .filter(|w| {
+            w.chars().next().is_some_and(char::is_uppercase)
+                || w.chars().all(|c| c.is_ascii_digit())
+        })
+        .map(str::to_lowercase)
+}
+
 /// Joins clusters whose canonical members embed at least as close as `t` asks, rewriting `ids`
 /// (one per member; a merged cluster takes the smallest id). Does nothing, and embeds nothing,
 /// unless the clusters span more than one language.
@@ -183,19 +203,69 @@ pub fn link_clusters(
     if !is_multilingual(lang.iter().copied()) {
         return Ok(LinkReport::default());
     }
-    let texts: Vec<&str> = units.iter().map(|u| members[u.0].text).collect();
-    let vecs = &embedder.embed(&texts)?;
+    // Which units are embedded and compared. When the other languages are a small share of a
+    // large batch (a few Spanish originals among English news), embedding every cluster of the
+    // dominant language would cost far more than the few links it can make: only the dominant
+    // units that share a name or a number with some other-language unit are compared (names and
+    // numbers survive translation). A batch where the other languages are a real share compares
+    // everything.
+    let foreign = lang.iter().filter(|&&l| l != dominant).count();
+    let compared: Vec<usize> = if units.len() - foreign <= SMALL_SHARE_RATIO * foreign {
+        (0..units.len()).collect()
+    } else {
+        // Each other-language unit brings at most CANDIDATES_PER_UNIT dominant units: those
+        // sharing the most anchor words with it, so the cost stays proportional to the number
+        // of other-language quotes whatever the size of the batch.
+        let mut by_anchor: std::collections::HashMap<String, Vec<usize>> = Default::default();
+        for u in (0..units.len()).filter(|&u| lang[u] == dominant) {
+            let mut words: Vec<String> = anchor_words(members[units[u].0].text).collect();
+            words.sort_unstable();
+            words.dedup();
+            for w in words {
+                by_anchor.entry(w).or_default().push(u);
+            }
+        }
+        let mut chosen: Vec<usize> = Vec::new();
+        for f in (0..units.len()).filter(|&u| lang[u] != dominant) {
+            chosen.push(f);
+            let mut shared: std::collections::HashMap<usize, usize> = Default::default();
+            let mut words: Vec<String> = anchor_words(members[units[f].0].text).collect();
+            words.sort_unstable();
+            words.dedup();
+            for w in &words {
+                for &u in by_anchor.get(w).map_or(&[][..], Vec::as_slice) {
+                    *shared.entry(u).or_default() += 1;
+                }
+            }
+            let mut ranked: Vec<(usize, usize)> = shared.into_iter().collect();
+            ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            chosen.extend(ranked.into_iter().take(CANDIDATES_PER_UNIT).map(|(u, _)| u));
+        }
+        chosen.sort_unstable();
+        chosen.dedup();
+        chosen
+    };
+    let texts: Vec<&str> = compared.iter().map(|&u| members[units[u].0].text).collect();
+    let embedded = embedder.embed(&texts)?;
+    let mut vecs: Vec<Vec<f32>> = vec![Vec::new(); units.len()];
+    for (&u, v) in compared.iter().zip(embedded) {
+        vecs[u] = v;
+    }
+    let vecs = &vecs;
     let speakers: Vec<&[&str]> = units.iter().map(|u| u.1.as_slice()).collect();
 
     let threshold = |a: usize, b: usize| if lang[a] == lang[b] { t.same } else { t.cross };
     let close = |a: usize, b: usize| cosine(&vecs[a], &vecs[b]) >= threshold(a, b);
     // Candidate pairs, best first.
     let n = units.len();
-    let mut pairs: Vec<(f32, usize, usize)> = (0..n)
+    let m = compared.len();
+    let compared = &compared;
+    let mut pairs: Vec<(f32, usize, usize)> = (0..m)
         .into_par_iter()
-        .flat_map_iter(|a| {
+        .flat_map_iter(|i| {
+            let a = compared[i];
             let (va, threshold) = (&vecs[a], &threshold);
-            (a + 1..n).filter_map(move |b| {
+            compared[i + 1..].iter().filter_map(move |&b| {
                 let s = cosine(va, &vecs[b]);
                 (s >= threshold(a, b)).then_some((s, a, b))
             })

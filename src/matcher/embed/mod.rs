@@ -263,8 +263,11 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
 /// function words outnumber Spanish ones in `folded` (the quote's [`crate::normalize::fold`]),
 /// because whatlang alone calls some plain English sentences French or German with full
 /// confidence (a name like "Schönberg" is enough), which would wake the embedding stage for an
-/// English-only batch. Otherwise whatlang's guess when it is reliable, else the function-word
-/// guess, else English.
+/// English-only batch. Otherwise whatlang's guess when it is reliable on at least
+/// [`MIN_DETECT_WORDS`] words, else English. Short untagged quotes stay English: in English news
+/// most are scare terms ("big fat con job", "de-escalation agreement") that a function-word or
+/// trigram guess calls Spanish, and one such guess made a whole English batch embed every
+/// cluster.
 pub fn quote_lang(text: &str, given: Option<&str>, folded: &str) -> String {
     if let Some(tag) = given.map(str::trim).filter(|t| !t.is_empty()) {
         let primary = tag.split(['-', '_']).next().unwrap_or(tag);
@@ -277,11 +280,17 @@ pub fn quote_lang(text: &str, given: Option<&str>, folded: &str) -> String {
     if guess == Some("en") {
         return "en".to_string();
     }
+    if folded.split_whitespace().count() < MIN_DETECT_WORDS {
+        return "en".to_string();
+    }
     match whatlang::detect(text) {
         Some(info) if info.is_reliable() => iso639_1(info.lang()).to_string(),
-        _ => guess.unwrap_or("en").to_string(),
+        _ => "en".to_string(),
     }
 }
+
+/// Untagged quotes shorter than this are taken to be English (see [`quote_lang`]).
+pub const MIN_DETECT_WORDS: usize = 8;
 
 /// Does a quote in `lang` need an embedding of its own? Only quotes outside the dominant
 /// language (English for this news corpus) do; English quotes need one only as the
