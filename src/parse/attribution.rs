@@ -145,6 +145,8 @@ pub(crate) const PREPOSITIONS: &[&str] = &[
     "toward", "towards", "into", "than", "like", "as", "under", "over", "among", "through",
     "during", "without", "within", "upon", "across", "behind", "beside", "near",
 ];
+/// The days of the week: the first seven entries of [`CALENDAR`].
+pub(crate) const WEEKDAYS: &[&str] = CALENDAR.split_at(7).0;
 pub(crate) const CALENDAR: &[&str] = &[
     "monday",
     "tuesday",
@@ -326,15 +328,6 @@ pub(crate) fn classify_np(toks: &[Tok]) -> Option<(usize, Np)> {
         return None;
     }
     // "early Friday saying …", "Florida Friday": a day names nobody. (Months may: Theresa May.)
-    const WEEKDAYS: &[&str] = &[
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-    ];
     if is_in(last, WEEKDAYS) {
         return None;
     }
@@ -1009,6 +1002,12 @@ mod tests {
         let mut toks = Vec::new();
         tokenize(s, 0, s.len(), &mut toks);
         classify_np(&toks).map(|(_, np)| np)
+    }
+
+    #[test]
+    fn weekdays_open_the_calendar() {
+        assert_eq!(WEEKDAYS.first(), Some(&"monday"));
+        assert_eq!(WEEKDAYS.last(), Some(&"sunday"));
     }
 
     #[test]

@@ -44,10 +44,6 @@ pub(crate) struct Lexicon {
     /// roles, looked up once per token. Titles are also keyed with their period ("sen.") and
     /// roles with their possessive ("president’s"), so a token needs a single look-up.
     pub words: FxHashMap<Box<[u8]>, u32>,
-    /// The entries of `words` of at most 16 bytes, keyed by their bytes packed into a `u128`:
-    /// hashing and comparing one integer is several times cheaper than a byte slice, and this
-    /// look-up runs for every word near a quote.
-    pub short_words: FxHashMap<u128, u32>,
     /// Outlet aliases in their exact case.
     pub alias_exact: FxHashMap<String, usize>,
 }
@@ -185,10 +181,6 @@ static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| {
         }
     }
     let words = keyed;
-    let short_words = words
-        .iter()
-        .filter_map(|(w, &f)| Some((pack(w)?, f)))
-        .collect();
     let mut alias_exact = FxHashMap::default();
     for (k, o) in outlets.iter().enumerate() {
         for a in &o.aliases {
@@ -197,7 +189,6 @@ static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| {
     }
     Lexicon {
         words,
-        short_words,
         alias_exact,
         first_names,
         places: set(include_str!("../../grammar/places.txt")),
@@ -212,12 +203,6 @@ static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| {
     }
 });
 
-/// A word of at most 16 bytes as one integer, first byte lowest ([`word_flags`] builds the
-/// same key).
-fn pack(w: &[u8]) -> Option<u128> {
-    (w.len() <= 16).then(|| w.iter().rev().fold(0u128, |k, &b| k << 8 | u128::from(b)))
-}
-
 pub(crate) fn lexicon() -> &'static Lexicon {
     &LEXICON
 }
@@ -225,15 +210,7 @@ pub(crate) fn lexicon() -> &'static Lexicon {
 /// The categories of a word (`attribution::flag`). Titles match without their period
 /// ("Sen."), roles without a possessive ("president’s").
 pub(crate) fn word_flags(text: &str) -> u32 {
-    let lex = lexicon();
-    if text.len() <= 16 && text.is_ascii() {
-        let mut key = 0u128;
-        for b in text.bytes().rev() {
-            key = key << 8 | u128::from(b.to_ascii_lowercase());
-        }
-        return lex.short_words.get(&key).copied().unwrap_or(0);
-    }
-    let words = &lex.words;
+    let words = &lexicon().words;
     let mut buf = [0u8; 32];
     let lowered: String;
     let lower: &[u8] = if text.len() <= buf.len() && text.is_ascii() {

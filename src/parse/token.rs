@@ -100,8 +100,7 @@ fn with_final_period(i: &str, len: usize) -> usize {
         return len;
     }
     let w = &i[..len];
-    let single_initial = w.len() == 1 && w.as_bytes()[0].is_ascii_uppercase()
-        || w.chars().count() == 1 && w.chars().all(char::is_uppercase);
+    let single_initial = w.chars().count() == 1 && w.chars().all(char::is_uppercase);
     let abbreviation = len <= 6 && {
         let mut buf = [0u8; 6];
         for (d, s) in buf.iter_mut().zip(w.bytes()) {
