@@ -11,9 +11,26 @@ fn main() {
     let code = match quotetrace::cli::run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("quotetrace: error: {e:#}");
+            eprintln!("quotetrace: error: {}", error_chain(&e));
             2
         }
     };
     std::process::exit(code);
+}
+
+/// The error and its causes on one line. Library errors that already name their cause in their
+/// own message (`cannot open the store at …: Permission denied`) would otherwise print it twice.
+fn error_chain(error: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if line.ends_with(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
 }
