@@ -4,15 +4,18 @@ use std::path::Path;
 
 use clap::Args;
 
+use crate::matcher::embed::{self, E5Model, Embedder};
 use crate::provenance::render::{clip, credit_line, first_line};
 use crate::provenance::{self, Chain};
 use crate::store::Store;
 
 /// Find quotes by a fragment of any of their wordings, forgiving case, punctuation, small typos
 /// and truncation; show who said it, who carried it first, and every outlet that carried it.
+/// A fragment in another language than English (Spanish: "la lucha contra las drogas") also
+/// finds its English renderings, with the embedding model (`quotetrace model fetch`).
 #[derive(Debug, Clone, Args)]
 pub struct LookupArgs {
-    /// A fragment of the quote, in any outlet's wording.
+    /// A fragment of the quote, in any outlet's wording, in English or another language.
     #[arg(value_name = "FRAGMENT", required_unless_present = "batch")]
     pub fragment: Option<String>,
     /// Look up every line of FILE (`-` for stdin) instead, opening the store once; with
@@ -34,10 +37,43 @@ pub struct Found {
     pub chain: Chain,
 }
 
-/// Looks up a fragment and builds the chain of each hit.
-pub fn find(store: &Store, fragment: &str, limit: usize) -> anyhow::Result<Vec<Found>> {
+/// The embedding model, loaded on the first fragment that is not English, so that English
+/// lookups never pay for it; when it cannot be loaded, says so once and lookup stays lexical.
+#[derive(Default)]
+pub struct LazyModel(std::sync::OnceLock<Option<E5Model>>);
+
+impl LazyModel {
+    fn get(&self) -> Option<&dyn Embedder> {
+        self.0
+            .get_or_init(|| match embed::load_default() {
+                Ok(Some(model)) => Some(model),
+                Ok(None) => {
+                    eprintln!(
+                        "quotetrace lookup: cross-language lookup is off (no model weights at {}; \
+                         run `quotetrace model fetch`)",
+                        embed::model_path().display()
+                    );
+                    None
+                }
+                Err(e) => {
+                    eprintln!("quotetrace lookup: cross-language lookup is off: {e}");
+                    None
+                }
+            })
+            .as_ref()
+            .map(|m| m as &dyn Embedder)
+    }
+}
+
+/// Looks up a fragment in any language and builds the chain of each hit.
+pub fn find(
+    store: &Store,
+    fragment: &str,
+    limit: usize,
+    model: &LazyModel,
+) -> anyhow::Result<Vec<Found>> {
     let mut out = Vec::new();
-    for hit in store.lookup(fragment, limit)? {
+    for hit in store.lookup_across_languages(fragment, limit, || model.get())? {
         if let Some(chain) = provenance::chain(store, hit.cluster)? {
             out.push(Found {
                 score: hit.score,
@@ -93,7 +129,7 @@ pub fn run(args: &LookupArgs, db: &Path) -> anyhow::Result<i32> {
         return run_batch(args, &store, path);
     }
     let fragment = args.fragment.as_deref().unwrap_or_default();
-    let found = find(&store, fragment, args.limit)?;
+    let found = find(&store, fragment, args.limit, &LazyModel::default())?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&found)?);
     } else if found.is_empty() {
@@ -116,13 +152,14 @@ fn run_batch(args: &LookupArgs, store: &Store, path: &Path) -> anyhow::Result<i3
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut any = false;
+    let model = LazyModel::default();
     for line in reader.lines() {
         let fragment = line?;
         if fragment.trim().is_empty() {
             continue;
         }
         let started = std::time::Instant::now();
-        let found = find(store, &fragment, args.limit)?;
+        let found = find(store, &fragment, args.limit, &model)?;
         let millis = started.elapsed().as_secs_f64() * 1000.0;
         any |= !found.is_empty();
         if args.json {

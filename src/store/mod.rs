@@ -86,6 +86,7 @@ pub use ingest::prepare_quotes;
 pub mod lookup;
 pub mod matching;
 pub mod records;
+pub mod xlookup;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
