@@ -79,6 +79,9 @@ struct LineStream {
     seen_content: bool,
     gzip: bool,
     done: bool,
+    /// The line being read, kept from line to line: growing a new buffer for each line
+    /// copied every line several times over.
+    buf: Vec<u8>,
 }
 
 impl Iterator for Inputs {
@@ -238,6 +241,7 @@ fn sniff(
             seen_content: false,
             gzip,
             done: false,
+            buf: Vec::new(),
         }));
     }
     let bytes = read_limited(&mut reader, options.max_article_bytes).map_err(|e| {
@@ -286,27 +290,43 @@ fn read_limited(reader: &mut dyn BufRead, limit: u64) -> io::Result<Limited> {
 
 /// Rejects what is not text: empty input, binary content, invalid UTF-8.
 fn checked_text(id: &str, bytes: Vec<u8>) -> Result<String, InputError> {
+    checked_str(id, &bytes)?;
+    Ok(String::from_utf8(bytes).expect("checked above"))
+}
+
+/// [`checked_text`] on borrowed bytes.
+fn checked_str<'a>(id: &str, bytes: &'a [u8]) -> Result<&'a str, InputError> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(InputError::Empty { id: id.to_string() });
     }
-    if let Some(offset) = memchr::memchr(0, &bytes) {
+    if let Some(offset) = memchr::memchr(0, bytes) {
         return Err(InputError::Binary {
             id: id.to_string(),
             offset,
         });
     }
-    String::from_utf8(bytes).map_err(|e| InputError::InvalidUtf8 {
+    std::str::from_utf8(bytes).map_err(|e| InputError::InvalidUtf8 {
         id: id.to_string(),
-        offset: e.utf8_error().valid_up_to(),
+        offset: e.valid_up_to(),
     })
 }
 
 impl LineStream {
     fn next_article(&mut self, limit: u64) -> Option<Result<Article, InputError>> {
-        let mut buf = Vec::new();
+        let mut buf = std::mem::take(&mut self.buf);
+        let item = self.next_in(limit, &mut buf);
+        // An exceptional line is not kept in memory for the rest of the stream.
+        if buf.capacity() > 1 << 20 {
+            buf = Vec::new();
+        }
+        self.buf = buf;
+        item
+    }
+
+    fn next_in(&mut self, limit: u64, buf: &mut Vec<u8>) -> Option<Result<Article, InputError>> {
         while !self.done {
             buf.clear();
-            let read = read_line_limited(&mut self.reader, &mut buf, limit);
+            let read = read_line_limited(&mut self.reader, buf, limit);
             self.line += 1;
             let id = format!("{}:{}", self.name, self.line);
             match read {
@@ -342,8 +362,8 @@ impl LineStream {
                         continue;
                     }
                     self.seen_content = true;
-                    return Some(match checked_text(&id, std::mem::take(&mut buf)) {
-                        Ok(text) => json::parse(id, &text),
+                    return Some(match checked_str(&id, buf) {
+                        Ok(text) => json::parse(id, text),
                         Err(e @ InputError::Binary { .. }) => {
                             // A binary file read as lines would give one error per chunk.
                             self.done = true;

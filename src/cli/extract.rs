@@ -157,10 +157,10 @@ fn string(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     let b = s.as_bytes();
     let mut from = 0;
-    for (i, &c) in b.iter().enumerate() {
-        if c >= 0x20 && c != b'"' && c != b'\\' {
-            continue;
-        }
+    let mut i = 0;
+    while let Some(k) = next_escape(&b[i..]) {
+        i += k;
+        let c = b[i];
         out.extend_from_slice(&b[from..i]);
         match c {
             b'"' => out.extend_from_slice(b"\\\""),
@@ -177,10 +177,39 @@ fn string(out: &mut Vec<u8>, s: &str) {
                 out.push(HEX[usize::from(c & 0xf)]);
             }
         }
-        from = i + 1;
+        i += 1;
+        from = i;
     }
     out.extend_from_slice(&b[from..]);
     out.push(b'"');
+}
+
+/// The index of the first byte of `b` that JSON escapes (`"`, `\\`, control characters),
+/// eight bytes per step: every quote's text goes through here.
+fn next_escape(b: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::MAX / 0xff;
+    const HIGH: u64 = ONES * 0x80;
+    // A byte of `x` is zero: the classic test, exact for the lowest such byte.
+    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let mut chunks = b.chunks_exact(8);
+    let mut offset = 0;
+    for c in &mut chunks {
+        let x = u64::from_le_bytes(c.try_into().expect("eight bytes"));
+        // Below 0x20: with the top bit cleared, adding 0x60 leaves the top bit clear.
+        let control = !((x & (ONES * 0x7f)) + ONES * 0x60) & !x & HIGH;
+        let hits = control
+            | zero_byte(x ^ (ONES * u64::from(b'"')))
+            | zero_byte(x ^ (ONES * u64::from(b'\\')));
+        if hits != 0 {
+            return Some(offset + (hits.trailing_zeros() / 8) as usize);
+        }
+        offset += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&c| c < 0x20 || c == b'"' || c == b'\\')
+        .map(|k| offset + k)
 }
 
 #[derive(Serialize)]
@@ -224,7 +253,7 @@ fn write_all(args: &ExtractArgs, out: &mut impl Write) -> io::Result<i32> {
             let m = &article.meta;
             // One flat object per quote: the article head without its closing brace, then the
             // quote's fields without their opening one.
-            let head = serde_json::to_vec(&ArticleHead {
+            let mut head = serde_json::to_vec(&ArticleHead {
                 article: &article.id,
                 outlet: &m.outlet,
                 url: &m.url,
@@ -232,6 +261,10 @@ fn write_all(args: &ExtractArgs, out: &mut impl Write) -> io::Result<i32> {
                 title: &m.title,
                 lang: &m.lang,
             })?;
+            // The head without its closing brace, then a comma: written as it is before
+            // each quote, not copied into the quote's line first (it is half of each line).
+            head.pop();
+            head.push(b',');
             let mut line = Vec::new();
             let mut written = 0usize;
             let mut failed: Option<io::Error> = None;
@@ -242,11 +275,9 @@ fn write_all(args: &ExtractArgs, out: &mut impl Write) -> io::Result<i32> {
                         return;
                     }
                     line.clear();
-                    line.extend_from_slice(&head[..head.len() - 1]);
-                    line.push(b',');
                     write_quote_fields(&mut line, &q);
                     line.push(b'\n');
-                    match out.write_all(&line) {
+                    match out.write_all(&head).and_then(|()| out.write_all(&line)) {
                         Ok(()) => written += 1,
                         Err(e) => failed = Some(e),
                     }

@@ -233,7 +233,8 @@ fn is_nameish(t: &Tok) -> bool {
 
 /// Joins token texts with single spaces.
 fn join(toks: &[Tok]) -> String {
-    let mut s = String::new();
+    // Sized up front: names are joined for every capitalized run of the text.
+    let mut s = String::with_capacity(toks.iter().map(|t| t.text.len() + 1).sum());
     for t in toks {
         if !s.is_empty() && !t.is_punct(',') {
             s.push(' ');

@@ -169,22 +169,34 @@ pub(crate) fn article_credits(body: &str) -> Vec<Credit> {
     let lex = lexicon();
     let mut out = Vec::new();
     let mut offset = 0;
-    for (n, line) in body.split_inclusive('\n').enumerate() {
+    // The lines of `body` with their newlines, found with `memchr` (the `str` line iterators
+    // step through long paragraphs a word at a time).
+    let lines = std::iter::from_fn(|| {
+        let rest = &body.as_bytes()[offset..];
+        if rest.is_empty() {
+            return None;
+        }
+        let len = memchr::memchr(b'\n', rest).map_or(rest.len(), |k| k + 1);
+        let line = &body[offset..offset + len];
+        offset += len;
+        Some((offset - len, line))
+    });
+    for (n, (start, line)) in lines.enumerate() {
         if n > 40 {
             break;
         }
-        let start = offset;
-        offset += line.len();
         let trimmed = line.trim();
         if trimmed.is_empty() {
             continue;
         }
         let lead = start + (line.len() - line.trim_start().len());
         // byline: the whole line is the outlet, possibly after "By NAME,".
-        let tail = trimmed
-            .rsplit_once(',')
-            .filter(|_| trimmed.starts_with("By "))
-            .map_or(trimmed, |(_, t)| t.trim());
+        // (Only then is the line searched for its last comma: most lines are long text.)
+        let tail = if trimmed.starts_with("By ") {
+            trimmed.rsplit_once(',').map_or(trimmed, |(_, t)| t.trim())
+        } else {
+            trimmed
+        };
         // A byline is a short line; long lines are text, not worth an alias search.
         if let Some(m) = (tail.len() <= 60).then(|| lex.aliases.find(tail)).flatten() {
             if m.start() == 0 && m.end() == tail.len() {
@@ -205,7 +217,7 @@ pub(crate) fn article_credits(body: &str) -> Vec<Credit> {
         if let Some(open) = trimmed[..floor_boundary(trimmed, 80)].find('(') {
             let head = &trimmed[..open];
             let rest = &trimmed[open + 1..];
-            let Some(close) = rest.find(')') else {
+            let Some(close) = memchr::memchr(b')', rest.as_bytes()) else {
                 continue;
             };
             let name = &rest[..close];

@@ -25,7 +25,7 @@ pub struct Outlet {
 
 pub(crate) struct Lexicon {
     pub roles: HashSet<String>,
-    /// Channel phrases, case-insensitive, longest match first.
+    /// Channel phrases in ASCII lower case, longest match first: search lower-cased text.
     pub channels: AhoCorasick,
     pub channel_phrases: Vec<String>,
     pub outlets: Vec<Outlet>,
@@ -43,7 +43,7 @@ pub(crate) struct Lexicon {
     /// Lower-case word -> its categories (`attribution::flag`): function words, cues, titles,
     /// roles, looked up once per token. Titles are also keyed with their period ("sen.") and
     /// roles with their possessive ("president’s"), so a token needs a single look-up.
-    pub words: FxHashMap<Box<[u8]>, u32>,
+    pub words: WordTable,
     /// Outlet aliases in their exact case.
     pub alias_exact: FxHashMap<String, usize>,
 }
@@ -69,13 +69,14 @@ static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| {
     let channel_phrases: Vec<String> = lines(include_str!("../../grammar/channels.txt"))
         .map(|l| l.trim().to_string())
         .collect();
+    // Matched against ASCII-lower-cased text, which is case-insensitive matching by another
+    // road: an automaton built `ascii_case_insensitive` gets no prefilter and steps through
+    // every byte of every sentence around a quote, a case-sensitive one skips ahead.
     let channels = AhoCorasickBuilder::new()
-        .ascii_case_insensitive(true)
         .match_kind(MatchKind::LeftmostLongest)
-        // A DFA: these automata scan every sentence around a quote, and the patterns are few
-        // enough that its memory is small.
+        // A DFA: the patterns are few enough that its memory is small.
         .kind(Some(AhoCorasickKind::DFA))
-        .build(&channel_phrases)
+        .build(channel_phrases.iter().map(|p| p.to_ascii_lowercase()))
         .expect("channel phrases compile");
     let outlets: Vec<Outlet> = lines(include_str!("../../grammar/outlets.tsv"))
         .filter_map(|l| {
@@ -180,7 +181,7 @@ static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| {
             }
         }
     }
-    let words = keyed;
+    let words = WordTable::new(keyed);
     let mut alias_exact = FxHashMap::default();
     for (k, o) in outlets.iter().enumerate() {
         for a in &o.aliases {
@@ -209,20 +210,169 @@ pub(crate) fn lexicon() -> &'static Lexicon {
 
 /// The categories of a word (`attribution::flag`). Titles match without their period
 /// ("Sen."), roles without a possessive ("president’s").
+#[inline]
 pub(crate) fn word_flags(text: &str) -> u32 {
-    let words = &lexicon().words;
-    let mut buf = [0u8; 32];
-    let lowered: String;
-    let lower: &[u8] = if text.len() <= buf.len() && text.is_ascii() {
-        for (d, s) in buf.iter_mut().zip(text.bytes()) {
-            *d = s.to_ascii_lowercase();
+    lexicon().words.get(text)
+}
+
+/// Lower-case words and their flags, looked up once per token of every sentence around a
+/// quote: the single most frequent operation of extraction. Words of up to 16 bytes (all but
+/// a handful) are packed into one `u128` and found in an open-addressed table with no string
+/// compare; longer ones go through a hash map. The table is kept a quarter full, so a look-up
+/// mostly ends at its first slot, found or empty, on a branch the processor predicts.
+pub(crate) struct WordTable {
+    /// Words of up to six bytes with their flags in the top 16 bits, zero for an empty slot:
+    /// the most frequent words, in a table small enough for the first-level cache.
+    short: Box<[u64]>,
+    /// Packed words of 7 to 16 bytes, zero for an empty slot; the length is a power of two.
+    keys: Box<[u128]>,
+    /// The flags of `keys[i]`.
+    flags: Box<[u32]>,
+    long: FxHashMap<Box<[u8]>, u32>,
+}
+
+/// A word of 1 to 16 bytes (and no NUL) as a little-endian integer, zero-padded. Read in
+/// overlapping pieces rather than copied byte by byte: this runs once per token.
+fn pack(word: &[u8]) -> u128 {
+    let n = word.len();
+    let u64_at = |i: usize| u64::from_le_bytes(word[i..i + 8].try_into().expect("8 bytes"));
+    let u32_at = |i: usize| u32::from_le_bytes(word[i..i + 4].try_into().expect("4 bytes"));
+    let (lo, hi) = match n {
+        // The second read overlaps the first; shifting it to its place ORs equal bytes.
+        8..=16 => (
+            u64_at(0),
+            if n > 8 {
+                u64_at(n - 8) >> (8 * (16 - n))
+            } else {
+                0
+            },
+        ),
+        4..=7 => (
+            u64::from(u32_at(0)) | u64::from(u32_at(n - 4)) << (8 * (n - 4)),
+            0,
+        ),
+        _ => {
+            let mut lo = 0u64;
+            for (k, &c) in word.iter().enumerate() {
+                lo |= u64::from(c) << (8 * k);
+            }
+            (lo, 0)
         }
-        &buf[..text.len()]
-    } else {
-        lowered = text.to_lowercase();
-        lowered.as_bytes()
     };
-    words.get(lower).copied().unwrap_or(0)
+    u128::from(lo) | u128::from(hi) << 64
+}
+
+/// ASCII lower case of a packed word whose bytes are all ASCII: 0x20 added to each byte in
+/// `A..=Z`, eight bytes per step. No byte is above 0x7f, so no sum carries into the next.
+fn ascii_lower(x: u128) -> u128 {
+    const ONES: u128 = u128::MAX / 0xff;
+    let at_least_a = x + ONES * (0x80 - b'A' as u128);
+    let past_z = x + ONES * (0x80 - b'Z' as u128 - 1);
+    let upper = at_least_a & !past_z & (ONES * 0x80);
+    x | (upper >> 2)
+}
+
+impl WordTable {
+    fn new(words: FxHashMap<Box<[u8]>, u32>) -> WordTable {
+        let shorts = words.keys().filter(|w| Self::is_short(w)).count();
+        let short_size = (shorts * 4).next_power_of_two();
+        let mut short = vec![0u64; short_size];
+        let size = ((words.len() - shorts) * 4).next_power_of_two();
+        let (mut keys, mut flags) = (vec![0u128; size], vec![0u32; size]);
+        let mut long = FxHashMap::default();
+        for (w, f) in words {
+            if w.len() > 16 || w.is_empty() || w.contains(&0) {
+                long.insert(w, f);
+                continue;
+            }
+            let key = pack(&w);
+            let h = Self::hash(key);
+            if Self::is_short(&w) {
+                assert!(f <= u32::from(u16::MAX), "word flags fit in 16 bits");
+                let mask = short_size - 1;
+                let mut i = Self::slot(h, mask);
+                while short[i] != 0 {
+                    i = (i + 1) & mask;
+                }
+                short[i] = key as u64 | u64::from(f) << 48;
+                continue;
+            }
+            let mask = size - 1;
+            let mut i = Self::slot(h, mask);
+            while keys[i] != 0 {
+                i = (i + 1) & mask;
+            }
+            keys[i] = key;
+            flags[i] = f;
+        }
+        WordTable {
+            short: short.into_boxed_slice(),
+            keys: keys.into_boxed_slice(),
+            flags: flags.into_boxed_slice(),
+            long,
+        }
+    }
+
+    /// Words of up to six bytes, stored with their flags in one `u64`.
+    fn is_short(word: &[u8]) -> bool {
+        (1..=6).contains(&word.len()) && !word.contains(&0)
+    }
+
+    fn hash(key: u128) -> u64 {
+        ((key as u64) ^ ((key >> 64) as u64).rotate_left(29)).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+    }
+
+    fn slot(h: u64, mask: usize) -> usize {
+        (h >> 40) as usize & mask
+    }
+
+    #[inline]
+    fn get(&self, text: &str) -> u32 {
+        let b = text.as_bytes();
+        if b.is_empty() {
+            return 0;
+        }
+        if b.len() <= 16 && b.is_ascii() {
+            return self.get_packed(ascii_lower(pack(b)), b.len());
+        }
+        let lower = text.to_lowercase();
+        let lb = lower.as_bytes();
+        if lb.len() <= 16 && !lb.contains(&0) {
+            self.get_packed(pack(lb), lb.len())
+        } else {
+            self.long.get(lb).copied().unwrap_or(0)
+        }
+    }
+
+    /// Looks up a packed word of `len` bytes (1 to 16, no NUL).
+    #[inline]
+    fn get_packed(&self, key: u128, len: usize) -> u32 {
+        let h = Self::hash(key);
+        // Found or missing: the usual first probe of a sparse table, one predictable branch;
+        // which of the two is data, selected without a branch.
+        if len <= 6 {
+            let mask = self.short.len() - 1;
+            let mut i = Self::slot(h, mask);
+            loop {
+                let v = self.short[i];
+                let k = v & ((1 << 48) - 1);
+                if k == key as u64 || v == 0 {
+                    return if v != 0 { (v >> 48) as u32 } else { 0 };
+                }
+                i = (i + 1) & mask;
+            }
+        }
+        let mask = self.keys.len() - 1;
+        let mut i = Self::slot(h, mask);
+        loop {
+            let k = self.keys[i];
+            if k == key || k == 0 {
+                let f = self.flags[i];
+                return if k == key { f } else { 0 };
+            }
+            i = (i + 1) & mask;
+        }
+    }
 }
 
 /// Resolves an outlet name, alias or web domain (with or without `www.`) to its canonical name.
@@ -286,5 +436,59 @@ mod tests {
             .any(|(a, b)| a == "as reported by" && b.is_empty()));
         assert!(lex.credits.iter().any(|(a, b)| a == "(" && b == ")"));
         assert!(lex.outlets.len() > 50);
+    }
+
+    #[test]
+    fn word_table_finds_what_the_map_holds() {
+        let mut map: FxHashMap<Box<[u8]>, u32> = FxHashMap::default();
+        for (w, f) in [
+            ("said", 1),
+            ("a", 2),
+            ("president’s", 4),
+            ("sixteen-letters!", 8),
+            ("seventeen-letters", 16),
+            ("été", 32),
+        ] {
+            map.insert(w.as_bytes().into(), f);
+        }
+        let t = WordTable::new(map);
+        assert_eq!(t.get("Said"), 1);
+        assert_eq!(t.get("SAID"), 1);
+        assert_eq!(t.get("A"), 2);
+        assert_eq!(t.get("President’s"), 4);
+        assert_eq!(t.get("Sixteen-Letters!"), 8);
+        assert_eq!(t.get("Seventeen-Letters"), 16);
+        assert_eq!(t.get("ÉTÉ"), 32);
+        for miss in [
+            "",
+            "sai",
+            "saids",
+            "b",
+            "@",
+            "[",
+            "`",
+            "{",
+            "seventeen-letterz",
+        ] {
+            assert_eq!(t.get(miss), 0, "{miss:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn pack_is_zero_padded_little_endian(s in "[!-~é]{1,16}") {
+            let b = s.as_bytes();
+            if b.len() <= 16 {
+                let mut buf = [0u8; 16];
+                buf[..b.len()].copy_from_slice(b);
+                proptest::prop_assert_eq!(pack(b), u128::from_le_bytes(buf));
+            }
+        }
+
+        #[test]
+        fn ascii_lower_is_per_byte(s in "[ -~]{1,16}") {
+            let lowered = s.to_ascii_lowercase();
+            proptest::prop_assert_eq!(ascii_lower(pack(s.as_bytes())), pack(lowered.as_bytes()));
+        }
     }
 }

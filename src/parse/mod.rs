@@ -482,14 +482,61 @@ fn gaps_of(toks: &[Tok], from: usize, to: usize) -> Vec<(usize, usize)> {
 }
 
 /// A sentence end inside quoted words: ". " and a capital, not after an abbreviation (U.S.).
+///
+/// Tokenizes only around each sentence mark, not the whole quote: quotes can run to
+/// paragraphs, and tokenizing them whole was a twentieth of all extraction work. No token
+/// holds ASCII white space, so tokenizing from just after one gives the tokens of the whole
+/// text; the window runs to the end of the next word after the mark that holds a token, so
+/// it holds the token after any mark of the mark's own word. `sentence_end_by_whole_text` in the tests is the
+/// reference.
 fn has_sentence_end(text: &str) -> bool {
-    // Most quotes have no sentence mark before their last character: skip tokenizing those.
-    let before_last = &text.as_bytes()[..text.len().saturating_sub(1)];
-    if memchr::memchr3(b'.', b'?', b'!', before_last).is_none() {
-        return false;
-    }
+    let b = text.as_bytes();
+    let is_space = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c);
+    let chunk_end = |mut i: usize| {
+        while i < b.len() && !is_space(b[i]) {
+            i += 1;
+        }
+        i
+    };
+    // A mark as the last character has no token after it.
+    let before_last = &b[..b.len().saturating_sub(1)];
     let mut toks = Vec::new();
-    tokenize(text, 0, text.len(), &mut toks);
+    // Marks before this were looked at with the token after them.
+    let mut covered = 0;
+    for m in memchr::memchr3_iter(b'.', b'?', b'!', before_last) {
+        if m < covered {
+            continue;
+        }
+        let start = b[covered..m]
+            .iter()
+            .rposition(|&c| is_space(c))
+            .map_or(covered, |k| covered + k + 1);
+        let own_end = chunk_end(m);
+        // The next word holding a token: a chunk of other white space (no-break spaces)
+        // holds none.
+        let mut end = own_end;
+        loop {
+            while end < b.len() && is_space(b[end]) {
+                end += 1;
+            }
+            let from = end;
+            end = chunk_end(end);
+            if from == end || !text[from..end].chars().all(char::is_whitespace) {
+                break;
+            }
+        }
+        toks.clear();
+        tokenize(text, start, end, &mut toks);
+        if ends_sentence_in(&toks) {
+            return true;
+        }
+        covered = own_end;
+    }
+    false
+}
+
+/// "." "?" or "!" standing alone, then a capitalized word or a mark other than ".".
+fn ends_sentence_in(toks: &[Tok]) -> bool {
     toks.windows(2).any(|w| {
         w[0].kind == Kind::Punct
             && matches!(w[0].text, "." | "?" | "!")
@@ -519,7 +566,31 @@ fn is_title_case(text: &str) -> bool {
 /// The number of words of `s`, counted up to five: callers only ask "more than four?", and
 /// quotes can be long.
 fn word_count(s: &str) -> usize {
-    s.split_whitespace().take(5).count()
+    // `split_whitespace` by hand, decoding only non-ASCII chars: this runs on every quote.
+    let b = s.as_bytes();
+    let (mut words, mut in_word, mut i) = (0, false, 0);
+    while i < b.len() {
+        let (space, len) = if b[i].is_ascii() {
+            (
+                matches!(b[i], b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c),
+                1,
+            )
+        } else {
+            let c = s[i..].chars().next().expect("a char starts here");
+            (c.is_whitespace(), c.len_utf8())
+        };
+        if space {
+            in_word = false;
+        } else if !in_word {
+            in_word = true;
+            words += 1;
+            if words == 5 {
+                break;
+            }
+        }
+        i += len;
+    }
+    words
 }
 
 // sentence-end = ( "." / "?" / "!" ) [ close-mark ] SP ( CAP / open-mark ), outside quotes;
@@ -530,27 +601,37 @@ fn sentences(body: &str, toks: &[Tok]) -> Vec<(usize, usize)> {
     for i in 0..toks.len() {
         let Some(next) = toks.get(i + 1) else { break };
         let t = &toks[i];
-        let newline =
-            next.start > t.end && body[t.end..next.start].contains('\n') && !t.is_punct(':');
-        let end_punct = t.kind == Kind::Punct && matches!(t.text, "." | "?" | "!");
-        let quote_end = t.quote().is_some() && {
-            let inner = body[t.start..t.end]
-                .trim_end_matches(|c: char| !c.is_alphanumeric() && !matches!(c, '.' | '?' | '!'));
-            inner.ends_with(['.', '?', '!'])
-                && next.is_cap()
-                && toks
-                    .get(i + 2)
-                    .is_none_or(|n| attribution::is_cue(n).is_none() && !n.is_cap())
-                && attribution::is_cue(next).is_none()
+        // Tokens are mostly one space apart: a byte loop, not a `memchr` call per token.
+        let newline = || {
+            next.start > t.end
+                && body.as_bytes()[t.end..next.start].contains(&b'\n')
+                && !t.is_punct(':')
         };
-        let starts_new = next.is_cap() || next.quote().is_some() || next.kind == Kind::Number;
+        let end_punct = || t.kind == Kind::Punct && matches!(t.text, "." | "?" | "!");
+        let quote_end = || {
+            t.quote().is_some() && {
+                let inner = body[t.start..t.end].trim_end_matches(|c: char| {
+                    !c.is_alphanumeric() && !matches!(c, '.' | '?' | '!')
+                });
+                inner.ends_with(['.', '?', '!'])
+                    && next.is_cap()
+                    && toks
+                        .get(i + 2)
+                        .is_none_or(|n| attribution::is_cue(n).is_none() && !n.is_cap())
+                    && attribution::is_cue(next).is_none()
+            }
+        };
+        let starts_new = || next.is_cap() || next.quote().is_some() || next.kind == Kind::Number;
         // "… with the U.S. A classified memo": a dotted abbreviation can end a sentence too.
-        let abbreviation_end = t.is_word()
-            && t.text.ends_with('.')
-            && t.text.len() > 2
-            && next.is_cap()
-            && SENTENCE_STARTERS.contains(&next.text);
-        if newline || (end_punct && starts_new) || quote_end || abbreviation_end {
+        let abbreviation_end = || {
+            t.is_word()
+                && t.text.ends_with('.')
+                && t.text.len() > 2
+                && next.is_cap()
+                && SENTENCE_STARTERS.contains(&next.text)
+        };
+        // Each test only when the ones before fail: this runs for every token of a block.
+        if newline() || (end_punct() && starts_new()) || quote_end() || abbreviation_end() {
             out.push((lo, i + 1));
             lo = i + 1;
         }
@@ -612,9 +693,13 @@ fn channel_matches(body: &str, toks: &[Tok]) -> Vec<ChannelMatch> {
     let (Some(first), Some(last)) = (toks.first(), toks.last()) else {
         return out;
     };
+    let mut lower = Vec::new();
     for (from, to) in gaps_of(toks, first.start, last.end) {
         let text = &body[from..to];
-        for m in lex.channels.find_iter(text) {
+        // Same offsets as `text`: only ASCII letters change.
+        lower.clear();
+        lower.extend(text.bytes().map(|b| b.to_ascii_lowercase()));
+        for m in lex.channels.find_iter(&lower) {
             let phrase = &lex.channel_phrases[m.pattern().as_usize()];
             let found = &text[m.start()..m.end()];
             // The network X is matched only as a capital letter, never the letter x.

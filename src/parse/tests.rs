@@ -112,3 +112,48 @@ fn as_put_it_dash_names_and_participle_subjects() {
     assert_eq!(speaker_of(&q, "portraying"), Some("Carla Sanchez"));
     assert_eq!(speaker_of(&q, "What curfew"), Some("Protesters"));
 }
+
+/// [`has_sentence_end`] by tokenizing the whole text: the rule as first written.
+fn sentence_end_by_whole_text(text: &str) -> bool {
+    let mut toks = Vec::new();
+    token::tokenize(text, 0, text.len(), &mut toks);
+    ends_sentence_in(&toks)
+}
+
+proptest::proptest! {
+    #[test]
+    fn windowed_sentence_end_agrees(s in "[a-zA-Z .?!,'’“”—…\u{a0}\u{2003}\n-]{0,40}") {
+        proptest::prop_assert_eq!(has_sentence_end(&s), sentence_end_by_whole_text(&s), "{:?}", s);
+    }
+}
+
+#[test]
+fn windowed_sentence_end_examples() {
+    for text in [
+        "We will act. Then we go",
+        "the U.S. Army",
+        "Mr. Smith went",
+        "no end here.",
+        "Stop!” he said",
+        "what? no",
+        "a.b.c. D",
+        "“Yes.” “No.”",
+        "wait... And",
+        "! \u{a0} A",
+        "Go. \u{a0} \u{2003}\u{a0} Now",
+        "x. \u{a0}",
+    ] {
+        assert_eq!(
+            has_sentence_end(text),
+            sentence_end_by_whole_text(text),
+            "{text:?}"
+        );
+    }
+}
+
+proptest::proptest! {
+    #[test]
+    fn word_count_is_split_whitespace(s in "[a-z .\t\n\u{a0}\u{2003}\u{85}é’—]{0,30}") {
+        proptest::prop_assert_eq!(word_count(&s), s.split_whitespace().take(5).count());
+    }
+}

@@ -29,18 +29,33 @@ pub(crate) struct Tok<'a> {
 }
 
 impl Tok<'_> {
+    #[inline]
     pub fn is_word(&self) -> bool {
         self.kind == Kind::Word
     }
+    /// These tests run on every token of every sentence around a quote: an ASCII first byte
+    /// answers without decoding a char.
+    #[inline]
     pub fn is_cap(&self) -> bool {
-        self.kind == Kind::Word && self.text.chars().next().is_some_and(char::is_uppercase)
+        self.kind == Kind::Word
+            && match self.text.as_bytes().first() {
+                Some(b) if b.is_ascii() => b.is_ascii_uppercase(),
+                _ => self.text.chars().next().is_some_and(char::is_uppercase),
+            }
     }
+    #[inline]
     pub fn is_lower_word(&self) -> bool {
-        self.kind == Kind::Word && self.text.chars().next().is_some_and(char::is_lowercase)
+        self.kind == Kind::Word
+            && match self.text.as_bytes().first() {
+                Some(b) if b.is_ascii() => b.is_ascii_lowercase(),
+                _ => self.text.chars().next().is_some_and(char::is_lowercase),
+            }
     }
+    #[inline]
     pub fn is(&self, word: &str) -> bool {
         self.text.eq_ignore_ascii_case(word)
     }
+    #[inline]
     pub fn is_punct(&self, c: char) -> bool {
         self.kind == Kind::Punct && self.text.starts_with(c)
     }
@@ -95,10 +110,17 @@ fn word(i: &str) -> IResult<&str, &str> {
 
 /// The length of the word `i[..len]` with its final period when that period belongs to it
 /// (after an abbreviation, an initial, or a dotted word such as U.S.).
+#[inline]
 fn with_final_period(i: &str, len: usize) -> usize {
     if i.as_bytes().get(len) != Some(&b'.') {
         return len;
     }
+    word_with_period(i, len)
+}
+
+/// [`with_final_period`] for a word followed by a period, the rare case.
+#[cold]
+fn word_with_period(i: &str, len: usize) -> usize {
     let w = &i[..len];
     let single_initial = w.chars().count() == 1 && w.chars().all(char::is_uppercase);
     let abbreviation = len <= 6 && {
