@@ -75,13 +75,20 @@ fn export_filters_by_quote_and_date() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("store");
     ingest(&db, &["fixtures/seeds"]);
+    // Cluster ids come from the clusters' contents, not from arrival: find one by lookup.
+    let found = quotetrace(&db)
+        .args(["lookup", "--json", "carrying fish"])
+        .output()
+        .unwrap();
+    let found: serde_json::Value = serde_json::from_slice(&found.stdout).unwrap();
+    let id = found[0]["chain"]["cluster"].as_u64().expect("a cluster id");
     let one = quotetrace(&db)
-        .args(["export", "--quote", "1"])
+        .args(["export", "--quote", &id.to_string()])
         .output()
         .unwrap();
     let doc: serde_json::Value = serde_json::from_slice(&one.stdout).unwrap();
     assert_eq!(doc["chains"].as_array().unwrap().len(), 1);
-    assert_eq!(doc["chains"][0]["cluster"], 1);
+    assert_eq!(doc["chains"][0]["cluster"], id);
     // The seeds are from November 2025: nothing is newer than 2030.
     quotetrace(&db)
         .args(["export", "--since", "2030-01-01"])

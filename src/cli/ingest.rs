@@ -53,6 +53,8 @@ pub struct Summary {
     pub already_present: u64,
     /// Quotes stored.
     pub quotes: u64,
+    /// How much the number of clusters grew (a quote that links two clusters' components can
+    /// also merge clusters: this is the net growth).
     pub new_clusters: u64,
     /// Inputs (or single articles) that could not be read, with why.
     pub skipped: Vec<String>,
@@ -67,6 +69,7 @@ enum Item {
 pub fn run(args: &IngestArgs, db: &Path) -> anyhow::Result<i32> {
     let started = Instant::now();
     let mut store = Store::create(db)?;
+    let clusters_before = store.cluster_count();
     let mut log = match &args.committed_log {
         Some(p) => Some(
             std::fs::OpenOptions::new()
@@ -140,7 +143,8 @@ pub fn run(args: &IngestArgs, db: &Path) -> anyhow::Result<i32> {
                     Ok(r) => {
                         summary.new_articles += 1;
                         summary.quotes += r.quotes as u64;
-                        summary.new_clusters += r.new_clusters as u64;
+                        summary.new_clusters =
+                            store.cluster_count().saturating_sub(clusters_before);
                     }
                     Err(e) => {
                         failure = Some(anyhow::Error::new(e).context(format!("storing {}", a.id)));

@@ -6,56 +6,101 @@
 //! staged articles: a popular cluster or a common word is written once per commit, not once per
 //! article.
 //!
+//! # Clustering that does not depend on arrival order
+//!
+//! The store's match graph links two wordings when [`matching::linked`] says so: a decision on
+//! the two wordings alone (fixed term weights, no statistics of the rest of the store). The
+//! graph is therefore a function of the set of stored quotes, and so are its connected
+//! components. Every component is clustered by [`matching::cluster_component`], which visits
+//! its quotes in a fixed order (most content words first, then by wording), never in arrival
+//! order, with the matcher's complete-link rule (no chaining: A~B and B~C do not put A and C
+//! together unless C matches all of the cluster's representatives).
+//!
+//! When a quote arrives, the clusters it links to are found through the candidate index
+//! ([`Session::keys`], [`Session::exact`]); their components and the new quote make one new
+//! component, which is clustered again from scratch, and its clusters replace the old ones in
+//! the same commit. A cluster's id is derived from its first quote in that order
+//! ([`matching::seed_id`]), so ids do not depend on arrival either (they change when a longer
+//! rendering of the statement arrives). Components of more than [`COMPONENT_OCCURRENCES`]
+//! occurrences or [`COMPONENT_WORDINGS`] wordings are not clustered again: a quote joins one
+//! of them as `matcher::Clusterer` would (its best cluster, or a new one), which can depend
+//! on arrival order. So can candidate retrieval beyond its bounds (a key's newest
+//! [`matching::POSTING_CAP`] postings, [`NEIGHBOUR_CANDIDATES`] candidates,
+//! [`VARIANTS_COMPARED`] wordings each); a set of quotes that stays within the bounds clusters
+//! the same in every order.
+//!
 //! Index records are append-only (a posting is written once, never rewritten), because sled is
 //! log-structured: rewriting a growing posting list on every commit multiplies the bytes written
-//! and the size on disk. The indexes clustering reads on every quote (matcher keys, exact
-//! wordings, term statistics, vocabulary) are loaded into memory once per ingest session
-//! ([`Session`]), as `matcher::Clusterer` keeps them; lookups never load them.
+//! and the size on disk. A posting of a cluster that was later replaced is left in place;
+//! lookup skips it. The indexes clustering reads on every quote are loaded into memory once per
+//! ingest session ([`Session`]); lookups never load them.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::article::Article;
-use crate::matcher::{self, Prepared, TermStats};
+use crate::matcher::{self, Prepared};
 use crate::parse::Quote;
 
 use super::records::*;
 use super::{
     article_id, be_u32, kind_name, looks_like_domain, lookup, matching, outlet_key, push_unique,
-    u64_value, url_host, IngestReport, Store, StoreError, WriteBatch, MAX_SPEAKERS,
+    url_host, IngestReport, Store, StoreError, WriteBatch,
 };
+
+/// Occurrences beyond which a component is no longer clustered again as a whole.
+pub const COMPONENT_OCCURRENCES: u32 = 1_000;
+/// Distinct wordings beyond which a component is no longer clustered again as a whole.
+pub const COMPONENT_WORDINGS: u32 = 64;
+/// Candidate clusters whose wordings are compared with a new quote.
+pub const NEIGHBOUR_CANDIDATES: usize = 32;
+/// Wordings of one candidate cluster compared with a new quote.
+pub const VARIANTS_COMPARED: usize = 24;
+/// Cluster records kept in memory during an ingest besides the staged ones. Which clusters
+/// are cached changes only the speed, never a decision.
+pub(crate) const CACHE_CLUSTERS: usize = 4_000;
+/// Clusters whose wordings, as the decision reads them, are kept in memory during an ingest:
+/// most candidates of a new quote are recent clusters. About 0.5 KB each.
+pub(crate) const VIEW_CLUSTERS: usize = 24_000;
+
+/// A connected component of the match graph, as the session tracks it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Component {
+    pub clusters: Vec<ClusterId>,
+    pub occurrences: u32,
+    pub wordings: u32,
+}
+
+impl Component {
+    fn too_big(&self) -> bool {
+        self.occurrences > COMPONENT_OCCURRENCES || self.wordings > COMPONENT_WORDINGS
+    }
+}
 
 /// What clustering reads on every quote, loaded once per ingest session.
 pub(crate) struct Session {
-    pub stats: TermStats,
-    /// Matcher key → clusters, oldest first, at most [`matching::POSTING_CAP`].
+    /// Matcher key of any wording → clusters holding it, oldest first, at most
+    /// [`matching::POSTING_CAP`].
     pub keys: FxHashMap<u64, Vec<ClusterId>>,
     /// Exact-wording hash → clusters.
     pub exact: FxHashMap<u64, Vec<ClusterId>>,
-    /// What the join decision reads of the newest [`MATCH_WINDOW`] clusters, so that most
-    /// candidates are not read back from the backend.
-    pub matches: FxHashMap<ClusterId, matching::MatchState>,
-    /// (cluster, [`wording_hash`]) of every stored or staged wording: most wordings are new,
-    /// and this tells so without searching the cluster's list.
-    pub wordings: FxHashSet<(ClusterId, u64)>,
-    /// Lookup vocabulary with document frequencies.
+    /// Cluster → its component.
+    pub component_of: FxHashMap<ClusterId, u64>,
+    pub components: FxHashMap<u64, Component>,
+    pub next_component: u64,
+    /// Committed cluster records read recently, with when they were last used.
+    pub cache: FxHashMap<ClusterId, (ClusterRec, u64)>,
+    /// The first [`VARIANTS_COMPARED`] wordings of recently used clusters, prepared for
+    /// the decision, with when they were last used.
+    pub views: FxHashMap<ClusterId, (Vec<Prepared>, u64)>,
+    pub tick: u64,
+    /// Lookup vocabulary: number of distinct wordings with each word.
     pub vocab: FxHashMap<String, u32>,
-    /// Candidate scores of the quote being placed: kept between quotes so that its table is
-    /// allocated once, not grown from empty for every quote (a tenth of ingest time).
-    pub scratch: FxHashMap<ClusterId, f32>,
-}
-
-/// How many of the newest clusters keep their [`matching::MatchState`] in memory during an
-/// ingest. Keeping all of them made ingest 2x faster than reading candidates back, but cost
-/// about 1 KB per cluster (300 MB on AllSides); most candidates are recent clusters, since a
-/// key's postings keep its most recent clusters. Older ones are read back. 50,000 rather than
-/// 100,000 since commits overlap with staging, which holds two commit groups in memory. Which clusters are
-/// cached changes only the speed, never a decision.
-pub(crate) const MATCH_WINDOW: u64 = 50_000;
-
-fn in_window(cid: ClusterId, next_cluster: ClusterId) -> bool {
-    cid + MATCH_WINDOW >= next_cluster
+    /// [`wording_key`] of every stored or staged wording.
+    pub wordings_seen: FxHashSet<u64>,
+    /// Candidate scores of the quote being placed, kept so that the table is allocated once.
+    pub scratch: FxHashMap<ClusterId, (u32, f32)>,
 }
 
 /// One quote being placed in a cluster.
@@ -73,9 +118,8 @@ pub(crate) struct InFlight {
     /// What staging reads of it until it is stored.
     shared: std::sync::Arc<Shipped>,
     handle: std::thread::JoinHandle<Result<(), StoreError>>,
-    /// What to roll back to if it fails.
-    next_cluster_before: ClusterId,
-    cluster_count_before: u64,
+    /// What to roll back to if it fails: the cluster and wording counts.
+    counts_before: (u64, u64),
     commits_before: u64,
 }
 
@@ -83,6 +127,7 @@ pub(crate) struct InFlight {
 struct Shipped {
     articles: HashSet<ArticleId>,
     clusters: HashMap<ClusterId, ClusterRec>,
+    deleted: HashSet<ClusterId>,
     outlets: HashMap<String, OutletRec>,
 }
 
@@ -91,11 +136,9 @@ struct Payload {
     puts: BTreeMap<Vec<u8>, Vec<u8>>,
     terms: FxHashMap<String, Vec<ClusterId>>,
     vocab: Vec<(String, u32)>,
-    /// Growth of the matcher's term statistics, and their new document count.
-    stats: Option<(Vec<(u64, u32)>, u64)>,
     seq: u64,
-    next_cluster: ClusterId,
     cluster_count: u64,
+    wording_count: u64,
 }
 
 impl Payload {
@@ -105,6 +148,9 @@ impl Payload {
         let mut batch = WriteBatch::default();
         for (k, v) in self.puts {
             batch.put(k, v);
+        }
+        for cid in &shared.deleted {
+            batch.delete(cluster_key(*cid));
         }
         for (cid, c) in &shared.clusters {
             batch.put(cluster_key(*cid), encode(c));
@@ -116,20 +162,20 @@ impl Payload {
             batch.put(term_key(term, self.seq), encode(list));
         }
         for (term, n) in &self.vocab {
-            batch.put(vocab_key(term), n.to_be_bytes().to_vec());
-        }
-        if let Some((delta, docs)) = &self.stats {
-            batch.put(term_stats_key(self.seq), encode(delta));
-            batch.put(META_STATS_DOCS.to_vec(), docs.to_be_bytes().to_vec());
+            if *n == 0 {
+                batch.delete(vocab_key(term));
+            } else {
+                batch.put(vocab_key(term), n.to_be_bytes().to_vec());
+            }
         }
         batch.put(META_COMMITS.to_vec(), self.seq.to_be_bytes().to_vec());
         batch.put(
-            META_NEXT_CLUSTER.to_vec(),
-            self.next_cluster.to_be_bytes().to_vec(),
-        );
-        batch.put(
             META_CLUSTER_COUNT.to_vec(),
             self.cluster_count.to_be_bytes().to_vec(),
+        );
+        batch.put(
+            META_WORDINGS.to_vec(),
+            self.wording_count.to_be_bytes().to_vec(),
         );
         batch
     }
@@ -142,15 +188,123 @@ pub(crate) struct Pending {
     /// Write-once records: articles, occurrences, credit edges.
     pub puts: BTreeMap<Vec<u8>, Vec<u8>>,
     pub clusters: HashMap<ClusterId, ClusterRec>,
+    /// Clusters replaced since the last commit.
+    pub deleted: HashSet<ClusterId>,
     pub outlets: HashMap<String, OutletRec>,
     /// New lookup postings.
     pub terms: FxHashMap<String, Vec<ClusterId>>,
     pub vocab_dirty: FxHashSet<String>,
-    /// How much each term's document frequency grew: one `T` record per commit.
-    pub stats_delta: FxHashMap<u64, u32>,
-    /// Cluster numbering before the first staged article, to roll back on failure.
-    pub next_cluster_before: Option<ClusterId>,
-    pub new_clusters: u64,
+    /// The cluster and wording counts before the first staged article, to roll back on
+    /// failure.
+    pub count_before: Option<(u64, u64)>,
+    /// The article being staged, and the cluster of each of its quotes so far (by start).
+    pub current: Option<(ArticleId, FxHashMap<u32, ClusterId>)>,
+}
+
+/// What tells distinct wordings apart for the lookup vocabulary: the text and its language.
+fn wording_key(wording: &str, lang: Option<&str>) -> u64 {
+    wording_hash(wording) ^ wording_hash(lang.unwrap_or("")).rotate_left(1)
+}
+
+/// The lookup words of a wording: its indexed folded words, each once.
+fn wording_words(folded: &str, lang: Option<&str>) -> Vec<String> {
+    let lang = lang.unwrap_or("en");
+    let mut words: Vec<String> = lookup::terms_of_folded(folded)
+        .into_iter()
+        .filter(|t| lookup::indexed(t, lang))
+        .collect();
+    words.sort_unstable();
+    words.dedup();
+    words
+}
+
+/// The matcher keys of every wording of a cluster, each once: its distinct content terms
+/// (all terms of a wording without any, as `matcher::index_keys`).
+fn cluster_keys(c: &ClusterRec) -> Vec<u64> {
+    let mut keys: Vec<u64> = Vec::new();
+    for v in &c.wordings {
+        if v.terms.iter().any(|&t| matcher::is_content(t)) {
+            keys.extend(v.terms.iter().copied().filter(|&t| matcher::is_content(t)));
+        } else {
+            keys.extend(&v.terms);
+        }
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
+fn remove_id(map: &mut FxHashMap<u64, Vec<ClusterId>>, key: u64, id: ClusterId) {
+    if let Some(list) = map.get_mut(&key) {
+        list.retain(|&c| c != id);
+        if list.is_empty() {
+            map.remove(&key);
+        }
+    }
+}
+
+fn add_id(map: &mut FxHashMap<u64, Vec<ClusterId>>, key: u64, id: ClusterId, cap: usize) {
+    let list = map.entry(key).or_default();
+    if !list.contains(&id) {
+        list.push(id);
+        if list.len() > cap {
+            list.remove(0);
+        }
+    }
+}
+
+impl Session {
+    /// Indexes a cluster record for candidate retrieval.
+    fn index(&mut self, c: &ClusterRec) {
+        for k in cluster_keys(c) {
+            add_id(&mut self.keys, k, c.id, matching::POSTING_CAP);
+        }
+        for v in &c.wordings {
+            add_id(&mut self.exact, v.exact, c.id, usize::MAX);
+        }
+        self.component_of.insert(c.id, c.component);
+    }
+
+    fn unindex(&mut self, c: &ClusterRec) {
+        for k in cluster_keys(c) {
+            remove_id(&mut self.keys, k, c.id);
+        }
+        for v in &c.wordings {
+            remove_id(&mut self.exact, v.exact, c.id);
+        }
+        self.component_of.remove(&c.id);
+        self.cache.remove(&c.id);
+        self.views.remove(&c.id);
+    }
+
+    /// Keeps the decision's view of a cluster's wordings.
+    fn keep_view(&mut self, c: &ClusterRec) {
+        self.tick += 1;
+        let view = c
+            .wordings
+            .iter()
+            .take(VARIANTS_COMPARED)
+            .map(|v| matching::variant_prepared(v, None))
+            .collect();
+        self.views.insert(c.id, (view, self.tick));
+        if self.views.len() > VIEW_CLUSTERS + VIEW_CLUSTERS / 5 {
+            let mut ticks: Vec<u64> = self.views.values().map(|(_, t)| *t).collect();
+            let cut = ticks.len() - VIEW_CLUSTERS;
+            let (_, &mut at, _) = ticks.select_nth_unstable(cut);
+            self.views.retain(|_, (_, t)| *t >= at);
+        }
+    }
+
+    fn remember(&mut self, c: ClusterRec) {
+        self.tick += 1;
+        self.cache.insert(c.id, (c, self.tick));
+        if self.cache.len() > CACHE_CLUSTERS + CACHE_CLUSTERS / 5 {
+            let mut ticks: Vec<u64> = self.cache.values().map(|(_, t)| *t).collect();
+            let cut = ticks.len() - CACHE_CLUSTERS;
+            let (_, &mut at, _) = ticks.select_nth_unstable(cut);
+            self.cache.retain(|_, (_, t)| *t >= at);
+        }
+    }
 }
 
 impl Store {
@@ -178,6 +332,7 @@ impl Store {
         prepared: Vec<Option<Prepared>>,
     ) -> Result<IngestReport, StoreError> {
         let result = self.stage(article, quotes, prepared);
+        self.pending.current = None;
         if result.is_err() {
             self.discard();
         }
@@ -187,8 +342,9 @@ impl Store {
     /// Drops every staged article.
     pub fn discard(&mut self) {
         let pending = std::mem::take(&mut self.pending);
-        if let Some(n) = pending.next_cluster_before {
-            self.next_cluster = n;
+        if let Some((clusters, wordings)) = pending.count_before {
+            self.cluster_count = clusters;
+            self.wording_count = wordings;
         }
         // The session saw the dropped articles: reload it from what is stored.
         self.session = None;
@@ -220,9 +376,10 @@ impl Store {
             self.session = Some(self.load_session()?);
         }
         self.pending
-            .next_cluster_before
-            .get_or_insert(self.next_cluster);
-        let next_before = self.next_cluster;
+            .count_before
+            .get_or_insert((self.cluster_count, self.wording_count));
+        self.pending.current = Some((id, FxHashMap::default()));
+        let count_before = self.cluster_count;
         let outlet = match &article.meta.outlet {
             Some(raw) if !outlet_key(raw).is_empty() => {
                 Some(self.note_outlet(raw, article.meta.url.as_deref())?)
@@ -240,7 +397,7 @@ impl Store {
             }
             let speaker = q.speaker.as_ref().map(|s| s.name.as_str());
             let start = q.quote.start as u32;
-            let cluster = self.assign(
+            self.assign(
                 p,
                 Quoted {
                     wording,
@@ -268,7 +425,6 @@ impl Store {
                 let edge = CreditEdgeRec {
                     from: outlet.clone(),
                     to: c.outlet_key.clone(),
-                    cluster,
                     article: id,
                     phrase: c.phrase.clone(),
                 };
@@ -283,7 +439,6 @@ impl Store {
                 text: s.text.clone(),
             };
             let occ = OccurrenceRec {
-                cluster,
                 article: id,
                 quote: SpanRec {
                     start,
@@ -299,10 +454,20 @@ impl Store {
             };
             occurrences.push(occ);
             report.quotes += 1;
-            report.clusters.push(cluster);
         }
-        report.new_clusters = (self.next_cluster - next_before) as usize;
-        self.pending.new_clusters += report.new_clusters as u64;
+        // Clusters of this article's quotes as they stand after all of them were placed
+        // (a later quote of the same article can re-cluster an earlier one's component).
+        let placed = self
+            .pending
+            .current
+            .as_ref()
+            .map(|(_, m)| m.clone())
+            .unwrap_or_default();
+        report.clusters = occurrences
+            .iter()
+            .map(|o| placed.get(&o.quote.start).copied().unwrap_or(0))
+            .collect();
+        report.new_clusters = self.cluster_count.saturating_sub(count_before) as usize;
         let rec = ArticleRec {
             id,
             source: article.id.clone(),
@@ -352,11 +517,23 @@ impl Store {
         });
         if let Err(e) = result {
             self.pending = Pending::default();
-            self.next_cluster = f.next_cluster_before;
-            self.cluster_count = f.cluster_count_before;
+            (self.cluster_count, self.wording_count) = f.counts_before;
             self.commits = f.commits_before;
             self.session = None;
             return Err(e);
+        }
+        // Its clusters are stored now; keep the ones staging may read again in memory.
+        if let (Some(session), Ok(shipped)) =
+            (self.session.as_mut(), std::sync::Arc::try_unwrap(f.shared))
+        {
+            for (id, c) in shipped.clusters {
+                if session.component_of.contains_key(&id)
+                    && !self.pending.clusters.contains_key(&id)
+                    && !self.pending.deleted.contains(&id)
+                {
+                    session.remember(c);
+                }
+            }
         }
         Ok(())
     }
@@ -372,33 +549,26 @@ impl Store {
         }
         let pending = std::mem::take(&mut self.pending);
         let seq = self.commits + 1;
-        let new_count = self.cluster_count + pending.new_clusters;
         let mut vocab = Vec::with_capacity(pending.vocab_dirty.len());
-        let mut stats = None;
         if let Some(session) = &self.session {
             for term in pending.vocab_dirty {
                 let n = session.vocab.get(&term).copied().unwrap_or(0);
                 vocab.push((term, n));
             }
-            // Growth only, sorted so that the record is the same whatever the hash order.
-            let mut delta: Vec<(u64, u32)> =
-                pending.stats_delta.iter().map(|(&t, &n)| (t, n)).collect();
-            delta.sort_unstable();
-            stats = Some((delta, session.stats.docs()));
         }
         let shared = std::sync::Arc::new(Shipped {
             articles: pending.articles,
             clusters: pending.clusters,
+            deleted: pending.deleted,
             outlets: pending.outlets,
         });
         let payload = Payload {
             puts: pending.puts,
             terms: pending.terms,
             vocab,
-            stats,
             seq,
-            next_cluster: self.next_cluster,
-            cluster_count: new_count,
+            cluster_count: self.cluster_count,
+            wording_count: self.wording_count,
         };
         let backend = std::sync::Arc::clone(&self.backend);
         let reader = std::sync::Arc::clone(&shared);
@@ -413,11 +583,11 @@ impl Store {
         self.inflight = Some(InFlight {
             shared,
             handle,
-            next_cluster_before: pending.next_cluster_before.unwrap_or(self.next_cluster),
-            cluster_count_before: self.cluster_count,
+            counts_before: pending
+                .count_before
+                .unwrap_or((self.cluster_count, self.wording_count)),
             commits_before: self.commits,
         });
-        self.cluster_count = new_count;
         self.commits = seq;
         Ok(())
     }
@@ -493,333 +663,444 @@ impl Store {
         Ok(key)
     }
 
-    /// Loads what clustering reads on every quote: term statistics, matcher keys, exact
-    /// wordings, the lookup vocabulary.
+    /// Loads what clustering reads on every quote: the candidate and exact-wording indexes,
+    /// the components, the lookup vocabulary.
     fn load_session(&self) -> Result<Session, StoreError> {
-        // TermStats can only be built through `observe` or serde; go through serde.
-        #[derive(serde::Serialize)]
-        struct Raw {
-            docs: u64,
-            df: HashMap<u64, u32>,
-        }
-        let docs = match self.backend.get(META_STATS_DOCS)? {
-            Some(v) => u64_value(&v)?,
-            None => 0,
+        // The indexes are not stored as such: they are derived from each cluster's wordings,
+        // and deriving them here costs less than writing them on every commit.
+        let mut session = Session {
+            keys: FxHashMap::default(),
+            exact: FxHashMap::default(),
+            component_of: FxHashMap::default(),
+            components: FxHashMap::default(),
+            next_component: 1,
+            cache: FxHashMap::default(),
+            views: FxHashMap::default(),
+            tick: 0,
+            vocab: FxHashMap::default(),
+            wordings_seen: FxHashSet::default(),
+            scratch: FxHashMap::default(),
         };
-        let mut df: HashMap<u64, u32> = HashMap::new();
-        for r in self.backend.scan_prefix(&[prefix::TERM_STATS]) {
-            let (_, v) = r?;
-            let delta: Vec<(u64, u32)> = decode("term statistics", &v)?;
-            for (t, n) in delta {
-                *df.entry(t).or_default() += n;
-            }
-        }
-        let json = serde_json::to_value(Raw { docs, df })
-            .map_err(|e| StoreError::Corrupt(format!("term statistics: {e}")))?;
-        let stats: TermStats = serde_json::from_value(json)
-            .map_err(|e| StoreError::Corrupt(format!("term statistics: {e}")))?;
-        // The matcher keys and exact wordings are not stored as such: they are what
-        // `Clusterer` derives from each cluster's representatives and wordings, and deriving
-        // them here costs less than writing them on every commit.
-        let mut keys: FxHashMap<u64, Vec<ClusterId>> = FxHashMap::default();
-        let mut matches = FxHashMap::default();
-        let mut exact: FxHashMap<u64, Vec<ClusterId>> = FxHashMap::default();
-        let mut wordings = FxHashSet::default();
         for c in self.clusters() {
             let c = c?;
-            if in_window(c.id, self.next_cluster) {
-                matches.insert(c.id, matching::MatchState::of(&c));
-            }
+            session.index(&c);
             for v in &c.wordings {
-                wordings.insert((c.id, wording_hash(&v.wording)));
-                let list = exact.entry(v.exact).or_default();
-                if !list.contains(&c.id) {
-                    list.push(c.id);
-                }
+                session
+                    .wordings_seen
+                    .insert(wording_key(&v.wording, v.lang.as_deref()));
             }
-            let mut posted: Vec<u64> = Vec::new();
-            for r in &c.reps {
-                for k in matcher::index_keys(r) {
-                    if !posted.contains(&k) {
-                        posted.push(k);
-                        let list = keys.entry(k).or_default();
-                        list.push(c.id);
-                        if list.len() > matching::POSTING_CAP {
-                            list.remove(0);
-                        }
-                    }
-                }
-            }
+            let comp = session.components.entry(c.component).or_default();
+            comp.clusters.push(c.id);
+            comp.occurrences += c.occurrences;
+            comp.wordings += c.variants;
+            session.next_component = session.next_component.max(c.component + 1);
         }
-        let mut vocab = FxHashMap::default();
         for r in self.backend.scan_prefix(&[prefix::VOCAB]) {
             let (k, v) = r?;
-            vocab.insert(String::from_utf8_lossy(&k[1..]).into_owned(), be_u32(&v)?);
+            session
+                .vocab
+                .insert(String::from_utf8_lossy(&k[1..]).into_owned(), be_u32(&v)?);
         }
-        Ok(Session {
-            stats,
-            keys,
-            exact,
-            matches,
-            wordings,
-            vocab,
-            scratch: FxHashMap::default(),
-        })
+        Ok(session)
     }
 
-    /// Takes a cluster out of the stage (it goes back once updated), or reads it: a popular
-    /// cluster holds many wordings, so it is moved rather than copied.
-    fn take_cluster(&mut self, id: ClusterId) -> Result<Option<ClusterRec>, StoreError> {
-        if let Some(c) = self.pending.clusters.remove(&id) {
-            return Ok(Some(c));
+    /// Runs `f` on the current record of a cluster (staged, in flight, cached, or stored)
+    /// without copying it.
+    fn with_cluster<R>(
+        &self,
+        session: &mut Session,
+        id: ClusterId,
+        f: impl FnOnce(&ClusterRec) -> R,
+    ) -> Result<Option<R>, StoreError> {
+        if let Some(c) = self.pending.clusters.get(&id) {
+            return Ok(Some(f(c)));
         }
-        if let Some(c) = self
-            .inflight
-            .as_ref()
-            .and_then(|f| f.shared.clusters.get(&id))
-        {
-            return Ok(Some(c.clone()));
+        if self.pending.deleted.contains(&id) {
+            return Ok(None);
         }
-        self.cluster(id)
+        if let Some(fl) = &self.inflight {
+            if let Some(c) = fl.shared.clusters.get(&id) {
+                return Ok(Some(f(c)));
+            }
+            if fl.shared.deleted.contains(&id) {
+                return Ok(None);
+            }
+        }
+        session.tick += 1;
+        let tick = session.tick;
+        if let Some((c, t)) = session.cache.get_mut(&id) {
+            *t = tick;
+            return Ok(Some(f(c)));
+        }
+        let Some(c) = self.cluster(id)? else {
+            return Ok(None);
+        };
+        let r = f(&c);
+        session.remember(c);
+        Ok(Some(r))
     }
 
-    /// Finds the cluster of a new wording, or starts one, and records the wording in it.
-    /// The decision is `matcher::Clusterer`'s (see [`matching`]).
-    fn assign(&mut self, p: Prepared, q: Quoted<'_>) -> Result<ClusterId, StoreError> {
-        let session = self.session.take().expect("loaded by stage");
-        let mut session = session;
-        session.stats.observe(&p);
-        for &t in &p.set {
-            *self.pending.stats_delta.entry(t).or_default() += 1;
-        }
-        let chosen = self.choose(&p, q.facts, &mut session);
-        let result = chosen.and_then(|c| self.place(c, p, q, &mut session));
+    /// A copy of the current record of a cluster.
+    fn load_cluster(&self, session: &mut Session, id: ClusterId) -> Result<ClusterRec, StoreError> {
+        self.with_cluster(session, id, ClusterRec::clone)?
+            .ok_or_else(|| StoreError::Corrupt(format!("cluster {id} vanished")))
+    }
+
+    /// Places a quote: finds the clusters it links to, and clusters their components with it
+    /// again (see the module docs).
+    fn assign(&mut self, p: Prepared, q: Quoted<'_>) -> Result<(), StoreError> {
+        let mut session = self.session.take().expect("loaded by stage");
+        let result = self.assign_in(&mut session, p, q);
         self.session = Some(session);
         result
     }
 
-    /// Records a wording in the cluster chosen for it, or in a new one.
-    fn place(
-        &mut self,
-        chosen: Option<ClusterId>,
-        p: Prepared,
-        q: Quoted<'_>,
-        session: &mut Session,
-    ) -> Result<ClusterId, StoreError> {
-        let Quoted {
-            wording,
-            lang,
-            speaker,
-            at,
-            facts,
-        } = q;
-        let (cid, mut rec) = match chosen {
-            Some(cid) => {
-                let rec = self
-                    .take_cluster(cid)?
-                    .ok_or_else(|| StoreError::Corrupt(format!("cluster {cid} vanished")))?;
-                (cid, rec)
-            }
-            None => {
-                let cid = self.next_cluster;
-                self.next_cluster += 1;
-                (
-                    cid,
-                    ClusterRec {
-                        id: cid,
-                        canonical: wording.to_owned(),
-                        lang: lang.map(str::to_owned),
-                        speakers: vec![],
-                        variants: 0,
-                        canonical_content: 0,
-                        occurrences: 0,
-                        reps: vec![],
-                        canonical_rep: 0,
-                        speaker_keys: vec![],
-                        span: None,
-                        terms_only: false,
-                        wordings: vec![],
-                        carriers: vec![],
-                    },
-                )
-            }
-        };
-        rec.occurrences += 1;
-        if let Err(i) = rec.carriers.binary_search(&at) {
-            rec.carriers.insert(i, at);
-        }
-        if let Some(s) = speaker {
-            let full = rec.speakers.len() >= MAX_SPEAKERS;
-            match rec.speakers.iter_mut().find(|(n, _)| n == s) {
-                Some((_, n)) => *n += 1,
-                // Bounded: the record is rewritten on every occurrence.
-                None if !full => rec.speakers.push((s.to_owned(), 1)),
-                None => {}
-            }
-        }
-        let content = p.content;
-        let known = !session.wordings.insert((cid, wording_hash(wording)));
-        let found = if known {
-            rec.wordings.iter_mut().find(|v| v.wording == wording)
-        } else {
-            None
-        };
-        let new_variant = match found {
-            Some(v) => {
-                v.count += 1;
-                false
-            }
-            None => {
-                rec.variants += 1;
-                rec.wordings.push(Variant {
-                    wording: wording.to_owned(),
-                    count: 1,
-                    content,
-                    exact: p.exact,
-                });
-                true
-            }
-        };
-        if rec.occurrences == 1 || super::is_better_canonical((content, wording), &rec) {
-            rec.canonical = wording.to_owned();
-            rec.canonical_content = content;
-        }
-        let exact = session.exact.entry(p.exact).or_default();
-        if !exact.contains(&cid) {
-            exact.push(cid);
-        }
-        let words = new_variant.then(|| lookup::terms_of_folded(&p.folded));
-        for k in matching::add_rep(&mut rec, p, facts) {
-            let list = session.keys.entry(k).or_default();
-            if !list.contains(&cid) {
-                list.push(cid);
-                if list.len() > matching::POSTING_CAP {
-                    list.remove(0);
-                }
-            }
-        }
-        if in_window(cid, self.next_cluster) {
-            session.matches.insert(cid, matching::MatchState::of(&rec));
-        }
-        if chosen.is_none() && cid >= MATCH_WINDOW {
-            session.matches.remove(&(cid - MATCH_WINDOW));
-        }
-        if let Some(words) = words {
-            let lang = lang.unwrap_or("en");
-            // A word already in one of the cluster's earlier wordings is already posted and
-            // counted. Deciding this from the wordings, not from what the current commit
-            // staged, keeps the vocabulary counts exact, so lookup weights do not depend on
-            // where commits fell (which the 2 s commit timer makes depend on thread timing).
-            let earlier = &rec.wordings[..rec.wordings.len() - 1];
-            let mut seen: FxHashSet<String> = earlier
-                .iter()
-                .flat_map(|v| lookup::terms(&v.wording))
-                .collect();
-            for term in words {
-                if !lookup::indexed(&term, lang) || !seen.insert(term.clone()) {
-                    continue;
-                }
-                // Looked up before inserting: most words are already there, and an entry
-                // would need its own copy of the word.
-                match self.pending.terms.get_mut(&term) {
-                    Some(list) => list.push(cid),
-                    None => {
-                        self.pending.terms.insert(term.clone(), vec![cid]);
-                    }
-                }
-                match session.vocab.get_mut(&term) {
+    fn assign_in(&mut self, s: &mut Session, p: Prepared, q: Quoted<'_>) -> Result<(), StoreError> {
+        let th = matcher::Thresholds::default();
+        // The lookup vocabulary counts distinct wordings, whatever their clusters.
+        let words = wording_words(&p.folded, q.lang);
+        if s.wordings_seen.insert(wording_key(q.wording, q.lang)) {
+            self.wording_count += 1;
+            for w in &words {
+                match s.vocab.get_mut(w) {
                     Some(n) => *n += 1,
                     None => {
-                        session.vocab.insert(term.clone(), 1);
+                        s.vocab.insert(w.clone(), 1);
                     }
                 }
-                self.pending.vocab_dirty.insert(term);
+                self.pending.vocab_dirty.insert(w.clone());
             }
         }
-        self.pending.clusters.insert(cid, rec);
-        Ok(cid)
+        let neighbours = self.neighbours(s, &p, &th)?;
+        let item = matching::Item {
+            prepared: Prepared {
+                folded: String::new(),
+                lang: String::new(),
+                ..p
+            },
+            wording: q.wording.to_owned(),
+            lang: q.lang.map(str::to_owned),
+            speaker: q.speaker.map(str::to_owned),
+            facts: q.facts,
+            at: vec![q.at],
+        };
+        let mut memo: FxHashMap<String, Vec<String>> = FxHashMap::default();
+        memo.insert(item.wording.clone(), words);
+
+        // The same wording, speaker, day and kind as a stored quote: the set of distinct
+        // quotes is unchanged, and so is the clustering; the occurrence joins that quote's
+        // cluster.
+        for &cid in &neighbours {
+            let same = self.with_cluster(s, cid, |c| {
+                c.members.iter().any(|m| {
+                    let v = &c.wordings[m.variant as usize];
+                    v.wording == item.wording
+                        && v.lang == item.lang
+                        && m.speaker == item.speaker
+                        && m.day == item.facts.day
+                        && m.term == item.facts.term
+                })
+            })?;
+            if same == Some(true) {
+                let old = self.load_cluster(s, cid)?;
+                let mut items = matching::items_of(std::slice::from_ref(&old));
+                items.push(item);
+                let items = matching::merge_items(items);
+                let group: Vec<usize> = (0..items.len()).collect();
+                let new = matching::build_record(&items, &group, old.id, old.component);
+                if let Some(comp) = s.components.get_mut(&old.component) {
+                    comp.occurrences += 1;
+                }
+                return self.install(s, vec![old], vec![new], &mut memo);
+            }
+        }
+
+        let mut comps: Vec<u64> = neighbours
+            .iter()
+            .filter_map(|c| s.component_of.get(c).copied())
+            .collect();
+        comps.sort_unstable();
+        comps.dedup();
+        let mut merged = Component {
+            clusters: Vec::new(),
+            occurrences: 1,
+            wordings: 1,
+        };
+        for c in &comps {
+            if let Some(comp) = s.components.get(c) {
+                merged.clusters.extend(&comp.clusters);
+                merged.occurrences += comp.occurrences;
+                merged.wordings += comp.wordings;
+            }
+        }
+        if merged.too_big() {
+            return self.join_big(s, item, &neighbours, comps[0], &th, &mut memo);
+        }
+        let mut old = Vec::with_capacity(merged.clusters.len());
+        for &cid in &merged.clusters {
+            old.push(self.load_cluster(s, cid)?);
+        }
+        let mut items = matching::items_of(&old);
+        items.push(item);
+        let items = matching::merge_items(items);
+        let groups = matching::cluster_component(&items, &th);
+        let component = match comps.first() {
+            Some(&c) => c,
+            None => {
+                s.next_component += 1;
+                s.next_component - 1
+            }
+        };
+        for c in &comps {
+            s.components.remove(c);
+        }
+        let old_ids: FxHashSet<ClusterId> = old.iter().map(|c| c.id).collect();
+        let mut new: Vec<ClusterRec> = Vec::with_capacity(groups.len());
+        for g in &groups {
+            let mut id = matching::seed_id(&items[g[0]]);
+            // Two clusters with the same id: a 53-bit hash collision (or two first wordings
+            // alike in a component too big to cluster again). Rare; the next free id is taken.
+            while (s.component_of.contains_key(&id) && !old_ids.contains(&id))
+                || new.iter().any(|c| c.id == id)
+            {
+                id = (id + 1) & ((1 << 53) - 1);
+            }
+            new.push(matching::build_record(&items, g, id, component));
+        }
+        merged.clusters = new.iter().map(|c| c.id).collect();
+        merged.wordings = new.iter().map(|c| c.variants).sum();
+        s.components.insert(component, merged);
+        self.install(s, old, new, &mut memo)
     }
 
-    /// What the join decision reads of a cluster: from memory for recent clusters, else from
-    /// the stage or the backend.
-    fn match_state<'s>(
-        &self,
-        cid: ClusterId,
-        session: &'s Session,
-    ) -> Result<Option<std::borrow::Cow<'s, matching::MatchState>>, StoreError> {
-        use std::borrow::Cow;
-        if let Some(m) = session.matches.get(&cid) {
-            return Ok(Some(Cow::Borrowed(m)));
+    /// A quote joining a component too big to cluster again: it joins its best cluster among
+    /// those it links to, as `matcher::Clusterer` would, or starts one in that component.
+    fn join_big(
+        &mut self,
+        s: &mut Session,
+        item: matching::Item,
+        neighbours: &[ClusterId],
+        component: u64,
+        th: &matcher::Thresholds,
+        memo: &mut FxHashMap<String, Vec<String>>,
+    ) -> Result<(), StoreError> {
+        let mut cands = Vec::new();
+        for &cid in neighbours {
+            cands.push(self.load_cluster(s, cid)?);
         }
-        if let Some(c) = self.pending.clusters.get(&cid).or_else(|| {
-            self.inflight
-                .as_ref()
-                .and_then(|f| f.shared.clusters.get(&cid))
-        }) {
-            return Ok(Some(Cow::Owned(matching::MatchState::of(c))));
+        let states: Vec<(matching::MatchState, Vec<u64>)> = cands
+            .iter()
+            .map(|c| {
+                (
+                    matching::MatchState::of(c),
+                    c.wordings.iter().map(|v| v.exact).collect(),
+                )
+            })
+            .collect();
+        let chosen = matching::choose_among(
+            states.iter().map(|(m, e)| (m, e.as_slice())),
+            &item.prepared,
+            item.facts,
+            th,
+        );
+        let comp = s.components.entry(component).or_default();
+        comp.occurrences += 1;
+        comp.wordings += 1;
+        match chosen {
+            Some(i) => {
+                let old = cands.swap_remove(i);
+                let mut items = matching::items_of(std::slice::from_ref(&old));
+                items.push(item);
+                let items = matching::merge_items(items);
+                // The cluster keeps its id; its record is rebuilt from all its quotes.
+                let group: Vec<usize> = (0..items.len()).collect();
+                let new = matching::build_record(&items, &group, old.id, old.component);
+                self.install(s, vec![old], vec![new], memo)
+            }
+            None => {
+                let mut id = matching::seed_id(&item);
+                while s.component_of.contains_key(&id) {
+                    id = (id + 1) & ((1 << 53) - 1);
+                }
+                let new = matching::build_record(&[item], &[0], id, component);
+                s.components.entry(component).or_default().clusters.push(id);
+                self.install(s, vec![], vec![new], memo)
+            }
         }
-        Ok(self
-            .cluster(cid)?
-            .map(|c| Cow::Owned(matching::MatchState::of(&c))))
     }
 
-    /// The cluster `p` joins, if any.
-    fn choose(
+    /// Replaces the records of `old` clusters by `new` ones: candidate indexes, lookup
+    /// postings, and the stage.
+    fn install(
+        &mut self,
+        s: &mut Session,
+        old: Vec<ClusterRec>,
+        new: Vec<ClusterRec>,
+        memo: &mut FxHashMap<String, Vec<String>>,
+    ) -> Result<(), StoreError> {
+        let new_ids: FxHashSet<ClusterId> = new.iter().map(|c| c.id).collect();
+        let mut before: FxHashMap<ClusterId, ClusterRec> = FxHashMap::default();
+        for c in old {
+            if !new_ids.contains(&c.id) {
+                s.unindex(&c);
+                self.pending.clusters.remove(&c.id);
+                self.pending.deleted.insert(c.id);
+            } else {
+                before.insert(c.id, c);
+            }
+        }
+        let current = self.pending.current.as_ref().map(|(a, _)| *a);
+        for c in new {
+            let had = before.remove(&c.id);
+            // Post the words of the wordings this id did not have before (a posting is
+            // never removed: a replaced cluster's postings are skipped by lookup).
+            for v in &c.wordings {
+                let known = had.as_ref().is_some_and(|h| {
+                    h.wordings
+                        .iter()
+                        .any(|w| w.wording == v.wording && w.lang == v.lang)
+                });
+                if known {
+                    continue;
+                }
+                let words = memo.entry(v.wording.clone()).or_insert_with(|| {
+                    wording_words(&crate::normalize::fold(&v.wording), v.lang.as_deref())
+                });
+                for w in words.iter() {
+                    match self.pending.terms.get_mut(w) {
+                        Some(list) => {
+                            if list.last() != Some(&c.id) {
+                                list.push(c.id)
+                            }
+                        }
+                        None => {
+                            self.pending.terms.insert(w.clone(), vec![c.id]);
+                        }
+                    }
+                }
+            }
+            if let Some(a) = current {
+                let at = c.members.partition_point(|m| m.article < a);
+                for m in c.members[at..].iter().take_while(|m| m.article == a) {
+                    if let Some((_, map)) = self.pending.current.as_mut() {
+                        map.insert(m.start, c.id);
+                    }
+                }
+            }
+            match had {
+                Some(h) if h == c => {
+                    // Unchanged: nothing to index or write.
+                    if !self.pending.clusters.contains_key(&c.id) {
+                        s.remember(c);
+                    }
+                }
+                Some(h) => {
+                    if h.wordings.len() != c.wordings.len()
+                        || h.wordings
+                            .iter()
+                            .zip(&c.wordings)
+                            .any(|(a, b)| a.exact != b.exact)
+                    {
+                        s.unindex(&h);
+                        s.index(&c);
+                        s.keep_view(&c);
+                    } else {
+                        s.cache.remove(&c.id);
+                        s.component_of.insert(c.id, c.component);
+                    }
+                    self.pending.deleted.remove(&c.id);
+                    self.pending.clusters.insert(c.id, c);
+                }
+                None => {
+                    s.index(&c);
+                    s.keep_view(&c);
+                    self.pending.deleted.remove(&c.id);
+                    self.pending.clusters.insert(c.id, c);
+                }
+            }
+        }
+        self.cluster_count = s.component_of.len() as u64;
+        Ok(())
+    }
+
+    /// Every cluster holding a wording the new quote links to ([`matching::linked`]): all of
+    /// them as long as candidate retrieval stays within its bounds.
+    fn neighbours(
         &self,
+        s: &mut Session,
         p: &Prepared,
-        facts: matching::QuoteFacts,
-        session: &mut Session,
-    ) -> Result<Option<ClusterId>, StoreError> {
-        let th = matcher::Thresholds::default();
-        // Identical folded words: only the speaker, time and scare-quote constraints are left
-        // to check.
-        for &cid in session.exact.get(&p.exact).into_iter().flatten() {
-            if let Some(c) = self.match_state(cid, session)? {
-                if matching::may_join(&c, p, facts, &th) {
-                    return Ok(Some(cid));
+        th: &matcher::Thresholds,
+    ) -> Result<Vec<ClusterId>, StoreError> {
+        let mut out: Vec<ClusterId> = s.exact.get(&p.exact).cloned().unwrap_or_default();
+        if p.content >= matching::MIN_EVIDENCE_CONTENT {
+            let mut score = std::mem::take(&mut s.scratch);
+            score.clear();
+            for k in matcher::index_keys(p) {
+                let Some(list) = s.keys.get(&k) else {
+                    continue;
+                };
+                // Rarer keys say more; the length of a (capped) posting list stands for rarity.
+                let w = 1.0 / (1.0 + list.len() as f32).ln_1p();
+                for &c in list {
+                    let e = score.entry(c).or_insert((0, 0.0));
+                    e.0 += 1;
+                    e.1 += w;
                 }
             }
-        }
-        if facts.term || p.content < matching::MIN_EVIDENCE_CONTENT {
-            return Ok(None);
-        }
-        let mut score = std::mem::take(&mut session.scratch);
-        score.clear();
-        let stats = &session.stats;
-        for k in matcher::query_keys(p, stats, matching::QUERY_KEYS) {
-            let w = stats.weight(k);
-            for &c in session.keys.get(&k).into_iter().flatten() {
-                *score.entry(c).or_insert(0.0) += w;
-            }
-        }
-        // A total order, so selecting the best few and sorting only them gives what sorting
-        // everything would (a common word can post thousands of candidates).
-        let order =
-            |a: &(ClusterId, f32), b: &(ClusterId, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
-        let mut ranked: Vec<(ClusterId, f32)> = Vec::with_capacity(matching::CANDIDATES + 1);
-        for (&c, &s) in &score {
-            let e = (c, s);
-            if ranked.len() < matching::CANDIDATES {
-                ranked.push(e);
-                ranked.sort_by(order);
-            } else if order(&e, &ranked[matching::CANDIDATES - 1]).is_lt() {
-                ranked[matching::CANDIDATES - 1] = e;
-                ranked.sort_by(order);
-            }
-        }
-        session.scratch = score;
-        let mut best: Option<(ClusterId, f32)> = None;
-        for (cid, _) in ranked {
-            let Some(c) = self.match_state(cid, session)? else {
-                continue;
+            // With fixed weights, two wordings sharing one content word can match only when
+            // both have at most two.
+            let one_is_enough = p.content <= matching::MIN_EVIDENCE_CONTENT;
+            let mut ranked: Vec<(ClusterId, u32, f32)> = score
+                .iter()
+                .filter(|(c, e)| (e.0 >= 2 || one_is_enough) && !out.contains(c))
+                .map(|(&c, &(n, w))| (c, n, w))
+                .collect();
+            s.scratch = score;
+            let order = |a: &(ClusterId, u32, f32), b: &(ClusterId, u32, f32)| {
+                b.1.cmp(&a.1).then(b.2.total_cmp(&a.2)).then(a.0.cmp(&b.0))
             };
-            if let Some(s) = matching::join_score(&c, p, facts, &session.stats, &th) {
-                if best.is_none_or(|(_, b)| s > b) {
-                    best = Some((cid, s));
+            if ranked.len() > NEIGHBOUR_CANDIDATES {
+                ranked.select_nth_unstable_by(NEIGHBOUR_CANDIDATES, order);
+                ranked.truncate(NEIGHBOUR_CANDIDATES);
+            }
+            ranked.sort_by(order);
+            let bare = Prepared {
+                speaker: None,
+                folded: String::new(),
+                lang: String::new(),
+                ..p.clone()
+            };
+            for (cid, _, _) in ranked {
+                s.tick += 1;
+                let tick = s.tick;
+                if !s.views.contains_key(&cid) {
+                    let Some(view) = self.with_cluster(s, cid, |c| {
+                        c.wordings
+                            .iter()
+                            .take(VARIANTS_COMPARED)
+                            .map(|v| matching::variant_prepared(v, None))
+                            .collect::<Vec<_>>()
+                    })?
+                    else {
+                        continue;
+                    };
+                    s.views.insert(cid, (view, tick));
+                }
+                let Some((view, t)) = s.views.get_mut(&cid) else {
+                    continue;
+                };
+                *t = tick;
+                let hit = view.iter().any(|v| {
+                    v.content >= matching::MIN_EVIDENCE_CONTENT && matching::linked(&bare, v, th)
+                });
+                if hit {
+                    out.push(cid);
                 }
             }
         }
-        Ok(best.map(|(c, _)| c))
+        out.sort_unstable();
+        out.dedup();
+        Ok(out)
     }
 }
 

@@ -151,7 +151,7 @@ impl Store {
         if words.is_empty() {
             return Ok(vec![]);
         }
-        let n = self.cluster_count().max(1) as f64;
+        let n = self.wording_count().max(1) as f64;
         let last = words.len() - 1;
         let mut query = Vec::with_capacity(words.len());
         for (i, w) in words.iter().enumerate() {

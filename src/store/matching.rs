@@ -1,35 +1,37 @@
-//! Clustering inside the store: the decision of [`crate::matcher::Clusterer`], run against the
-//! persisted index instead of an in-memory one, so that `ingest` groups quotes as
-//! `quotetrace cluster` does.
+//! Clustering inside the store: the decision of [`crate::matcher::Clusterer`] (complete
+//! link, excerpts of the canonical wording, speakers, time window), applied to one connected
+//! component of the store's match graph at a time, in a fixed order, so that the clusters are
+//! a function of the set of stored quotes (see `ingest.rs` for how components are found and
+//! kept).
 //!
-//! What `Clusterer` keeps in memory, the store keeps in records: each cluster's representatives,
-//! canonical member and speaker keys in its [`ClusterRec`]; the key → cluster postings under
-//! `K`; exact-wording postings under `X`; the term statistics under `T`. The rules are the same:
-//! - the term statistics observe every quote before it is placed;
-//! - a quote whose folded words equal a stored wording joins that cluster if the speakers agree;
-//! - otherwise candidates are the clusters posted under the quote's rarest keys
-//!   ([`matcher::query_keys`]), the most recent postings per key first, scored by key weight;
-//! - a quote joins the best candidate whose canonical member it matches as an excerpt (exact,
-//!   containment or alignment), or whose representatives it matches as the matcher's link rule
-//!   asks ([`matcher::Thresholds::link`]); else it starts a cluster;
-//! - publication days constrain as in [`crate::matcher::Clusterer::assign_at`]: a short quote
+//! - Every decision uses [`fixed_stats`]: content words weigh 1, function words
+//!   [`matcher::STOP_WEIGHT`]. Document frequencies would make a decision depend on what else
+//!   was stored when it was made, which is arrival order.
+//! - The match graph links two wordings with the same folded words, or two wordings of at
+//!   least [`MIN_EVIDENCE_CONTENT`] content words that the cascade matches ([`linked`]), with
+//!   the store's rule that a rewording (overlap stage) shares at least
+//!   [`MIN_SHARED_REWORDING`] content words ([`store_match`]).
+//! - [`cluster_component`] visits the distinct quotes of a component ([`Item`]: wording,
+//!   language, speaker, day, kind) most content words first, then longest, then by wording;
+//!   each joins a cluster holding the same folded words if the constraints allow
+//!   ([`may_join`]), else the best-scoring cluster whose canonical member it matches as an
+//!   excerpt (exact, containment or alignment) or whose representatives it all matches
+//!   ([`join_score`]), else starts a cluster. So A~B and B~C never put A and C together
+//!   through B alone.
+//! - Publication days constrain as in [`crate::matcher::Clusterer::assign_at`]: a short quote
 //!   joins only a cluster whose dated members stay within the time window
 //!   ([`matcher::time_compatible`]), and across the window only an excerpt of the canonical
-//!   wording joins ([`matcher::within_window`]);
-//! - a scare quote (`term`) joins only a cluster holding the same words with the same holder,
+//!   wording joins ([`matcher::within_window`]).
+//! - A scare quote (`term`) joins only a cluster holding the same words with the same holder,
 //!   and only a term joins a cluster of terms: one or two words in quotation marks are evidence
 //!   of a shared source only when they are literally the same and attributed alike
-//!   ([`holder_ok`]);
-//! - a quote of fewer than [`MIN_EVIDENCE_CONTENT`] content words joins only the same words
+//!   ([`holder_ok`]).
+//! - A quote of fewer than [`MIN_EVIDENCE_CONTENT`] content words joins only the same words
 //!   ("We got this!" is not "Got it"), and an unattributed scare quote of one content word
 //!   ("boring") joins nothing. These rules are the store's own, not `Clusterer`'s: in news,
 //!   even exact repeats of one-content-word quotes are 92% coincidences (measured on AllSides,
 //!   see `eval/provenance.md`), and a news store knows each occurrence's kind.
-//!
-//! One difference: `Clusterer` reads a key's postings in the order they were added, the store
-//! in cluster-number order (newest cluster first). They agree except when a representative of
-//! an old cluster is replaced late, which only changes which 256 postings a very common key
-//! reads.
+//! - A cluster's id is [`seed_id`] of its first item in that order.
 
 use crate::matcher::{self, Day, Link, Prepared, Span, Stage, TermStats, Thresholds};
 
@@ -37,12 +39,8 @@ use super::records::ClusterRec;
 
 /// Representatives kept per cluster, as in `matcher::Clusterer`.
 pub const REPS: usize = 4;
-/// Rarest keys of a new quote that are looked up, as in `matcher::Clusterer`.
-pub const QUERY_KEYS: usize = 8;
-/// Most recent postings read per key, as in `matcher::Clusterer`.
+/// Most recent postings kept per key in the candidate index of an ingest.
 pub const POSTING_CAP: usize = 256;
-/// Candidate clusters fully compared per new quote, as in `matcher::Clusterer`.
-pub const CANDIDATES: usize = 8;
 
 /// What the join decision knows of a new quote besides its words.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -150,7 +148,7 @@ pub fn join_score(
     let mut sum = 0.0;
     let mut excerpt = false;
     for (i, r) in c.reps.iter().enumerate() {
-        if let Some(m) = matcher::same_statement_with(p, r, stats, th) {
+        if let Some(m) = store_match(p, r, stats, th) {
             hits += 1;
             sum += m.score;
             excerpt |= i == c.canonical_rep as usize && m.stage != Stage::Overlap;
@@ -165,11 +163,210 @@ pub fn join_score(
     (excerpt || linked).then(|| sum / c.reps.len() as f32)
 }
 
-/// Adds `p` to the cluster's representatives as `Clusterer` does, and widens its span by the
-/// quote's day. Returns the index keys that must be newly posted for the cluster.
-pub fn add_rep(c: &mut ClusterRec, p: Prepared, q: QuoteFacts) -> Vec<u64> {
+/// The term statistics of every decision the store makes. Fixed (no document frequencies),
+/// so that whether two wordings match depends on the two wordings only, never on what else
+/// the store holds or held when they met: that is what makes the match graph, and with it
+/// the clusters, a function of the set of stored quotes. Content words weigh 1, function
+/// words [`matcher::STOP_WEIGHT`], as in `matcher::TermStats` before it has seen a quote.
+pub fn fixed_stats() -> &'static TermStats {
+    static STATS: std::sync::OnceLock<TermStats> = std::sync::OnceLock::new();
+    STATS.get_or_init(TermStats::default)
+}
+
+/// Is there an edge between two wordings in the store's match graph? The same folded words,
+/// or, for two wordings of at least [`MIN_EVIDENCE_CONTENT`] content words, a match of the
+/// cascade under [`fixed_stats`]. Speakers, dates and kinds are left to the clustering of a
+/// component, so this is a superset of every join the clustering can make.
+pub fn linked(a: &Prepared, b: &Prepared, th: &Thresholds) -> bool {
+    a.exact == b.exact
+        || (a.content.min(b.content) >= MIN_EVIDENCE_CONTENT
+            && store_match(a, b, fixed_stats(), th).is_some())
+}
+
+/// A necessary condition for the cascade to match two different wordings under
+/// [`fixed_stats`], without allocating: an overlap needs a weighted Dice of at least the
+/// threshold before damping, an excerpt needs the shorter wording's words found in the longer
+/// one (the cascade's own bound). Most candidate pairs fail it.
+pub fn may_match(a: &Prepared, b: &Prepared, th: &Thresholds) -> bool {
+    let w = |t: u64| {
+        if matcher::is_content(t) {
+            1.0f32
+        } else {
+            matcher::STOP_WEIGHT
+        }
+    };
+    let ta: f32 = a.set.iter().map(|&t| w(t)).sum();
+    let tb: f32 = b.set.iter().map(|&t| w(t)).sum();
+    let (mut i, mut j, mut shared) = (0, 0, 0.0f32);
+    while i < a.set.len() && j < b.set.len() {
+        match a.set[i].cmp(&b.set[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                shared += w(a.set[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    // A little slack for rounding: this only decides whether to ask the cascade.
+    if ta + tb > 0.0 && 2.0 * shared / (ta + tb) >= th.overlap - 1e-4 {
+        return true;
+    }
+    let (short, long) = if ta <= tb { (a, b) } else { (b, a) };
+    if short.content < th.min_fragment_content {
+        return false;
+    }
+    let cost = |t: u64| if matcher::is_content(t) { 1.0f32 } else { 0.5 };
+    let (mut found, mut total) = (0.0f32, 0.0f32);
+    for &t in &short.terms {
+        total += cost(t);
+        if long.set.binary_search(&t).is_ok() {
+            found += cost(t);
+        }
+    }
+    total > 0.0 && found / total >= th.align - 1e-4
+}
+
+/// Content words a rewording (the cascade's overlap stage) must share with the quote it
+/// matches, unless the shorter of the two has fewer. Under [`fixed_stats`] two common words
+/// weigh as much as two rare ones: "It happens more often than people think" and "I don't
+/// think that's supposed to happen" share "think" and "happen", and were one cluster across
+/// two Giveme5W1H events before this rule.
+pub const MIN_SHARED_REWORDING: usize = 3;
+
+/// The cascade's decision, with the store's rule for rewordings ([`MIN_SHARED_REWORDING`]).
+pub fn store_match(
+    a: &Prepared,
+    b: &Prepared,
+    stats: &TermStats,
+    th: &Thresholds,
+) -> Option<matcher::Match> {
+    // The store's statistics are always `fixed_stats`, for which `may_match` is a sound
+    // filter.
+    if a.exact != b.exact && !may_match(a, b, th) {
+        return None;
+    }
+    let m = matcher::same_statement_with(a, b, stats, th)?;
+    if m.stage != Stage::Overlap {
+        return Some(m);
+    }
+    let content = |p: &Prepared| p.set.iter().filter(|&&t| matcher::is_content(t)).count();
+    let need = MIN_SHARED_REWORDING.min(content(a)).min(content(b));
+    let shared = a
+        .set
+        .iter()
+        .filter(|&&t| matcher::is_content(t) && b.set.binary_search(&t).is_ok())
+        .count();
+    (shared >= need).then_some(m)
+}
+
+/// A wording as the decision reads it, rebuilt from its stored record.
+pub fn variant_prepared(v: &super::records::Variant, speaker: Option<&str>) -> Prepared {
+    let mut set = v.terms.clone();
+    set.sort_unstable();
+    set.dedup();
+    Prepared {
+        folded: String::new(),
+        lang: String::new(),
+        speaker: speaker.map(str::to_owned),
+        terms: v.terms.clone(),
+        set,
+        exact: v.exact,
+        content: v.content,
+    }
+}
+
+/// [`variant_prepared`] into an existing value, reusing its buffers (no speaker).
+pub fn fill_prepared(buf: &mut Prepared, v: &super::records::Variant) {
+    buf.terms.clear();
+    buf.terms.extend_from_slice(&v.terms);
+    buf.set.clear();
+    buf.set.extend_from_slice(&v.terms);
+    buf.set.sort_unstable();
+    buf.set.dedup();
+    buf.exact = v.exact;
+    buf.content = v.content;
+    buf.speaker = None;
+}
+
+/// One distinct quote of a component: every occurrence with the same wording, language,
+/// speaker, day and kind.
+#[derive(Debug, Clone)]
+pub struct Item {
+    /// Its words as the decision reads them, with the speaker's key.
+    pub prepared: Prepared,
+    pub wording: String,
+    pub lang: Option<String>,
+    pub speaker: Option<String>,
+    pub facts: QuoteFacts,
+    /// Its occurrences: (article, start).
+    pub at: Vec<(super::records::ArticleId, u32)>,
+}
+
+impl Item {
+    /// The order of [`cluster_component`]: most content words first, then the longest, then
+    /// by wording and the rest, so the result never depends on arrival.
+    fn order_key(&self) -> impl Ord + '_ {
+        (
+            std::cmp::Reverse(self.prepared.content),
+            std::cmp::Reverse(self.wording.chars().count()),
+            self.wording.as_str(),
+            self.lang.as_deref(),
+            self.speaker.as_deref(),
+            self.facts.day,
+            self.facts.term,
+        )
+    }
+}
+
+/// Merges items with the same wording, language, speaker, day and kind.
+pub fn merge_items(mut items: Vec<Item>) -> Vec<Item> {
+    items.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
+    let mut out: Vec<Item> = Vec::with_capacity(items.len());
+    for it in items {
+        match out.last_mut() {
+            Some(last) if last.order_key().cmp(&it.order_key()).is_eq() => {
+                last.at.extend(it.at);
+            }
+            _ => out.push(it),
+        }
+    }
+    for it in &mut out {
+        it.at.sort_unstable();
+        it.at.dedup();
+    }
+    out
+}
+
+/// The id a cluster gets from its first item in [`cluster_component`] order (its canonical
+/// wording with that item's language, speaker, day and kind): no two clusters share a first
+/// item, and it does not depend on arrival. 53 bits, so JSON readers keep it exact.
+pub fn seed_id(it: &Item) -> super::records::ClusterId {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        h ^= 0xff;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    };
+    eat(it.wording.as_bytes());
+    eat(it.lang.as_deref().unwrap_or("").as_bytes());
+    eat(it.speaker.as_deref().unwrap_or("").as_bytes());
+    eat(&it.facts.day.map_or([0xff; 8], |d| d.to_be_bytes()));
+    eat(&[u8::from(it.facts.term)]);
+    (h & ((1 << 53) - 1)).max(1)
+}
+
+/// Adds a quote to the decision state of a cluster, as `matcher::Clusterer` does: its day
+/// widens the span, its speaker joins the speaker keys, and it becomes a representative while
+/// there are fewer than [`REPS`], or replaces the one with fewest content words when it has
+/// more than the canonical one (which it then becomes).
+fn absorb(c: &mut MatchState, p: &Prepared, q: QuoteFacts, first: bool) {
     c.span = Span::widen(c.span, q.day);
-    c.terms_only = if c.occurrences <= 1 {
+    c.terms_only = if first {
         q.term
     } else {
         c.terms_only && q.term
@@ -182,7 +379,7 @@ pub fn add_rep(c: &mut ClusterRec, p: Prepared, q: QuoteFacts) -> Vec<u64> {
     let canonical = c.canonical_rep as usize;
     let longer = c.reps.is_empty() || p.content > c.reps[canonical].content;
     let slot = if c.reps.len() < REPS {
-        c.reps.push(p);
+        c.reps.push(p.clone());
         c.reps.len() - 1
     } else if longer {
         let (drop, _) = c
@@ -191,23 +388,181 @@ pub fn add_rep(c: &mut ClusterRec, p: Prepared, q: QuoteFacts) -> Vec<u64> {
             .enumerate()
             .min_by_key(|(_, r)| r.content)
             .expect("reps is full");
-        c.reps[drop] = p;
+        c.reps[drop] = p.clone();
         drop
     } else {
-        return Vec::new();
+        return;
     };
     if longer {
         c.canonical_rep = slot as u32;
     }
-    let known: Vec<u64> = c
-        .reps
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| *i != slot)
-        .flat_map(|(_, r)| matcher::index_keys(r))
-        .collect();
-    matcher::index_keys(&c.reps[slot])
-        .into_iter()
-        .filter(|k| !known.contains(k))
-        .collect()
+}
+
+/// Which cluster an item joins given the clusters built so far, by the rules of
+/// [`may_join`] and [`join_score`]: a cluster holding the same folded words first, else the
+/// best-scoring one (the earliest on a tie).
+pub fn choose_among<'a>(
+    states: impl Iterator<Item = (&'a MatchState, &'a [u64])>,
+    p: &Prepared,
+    q: QuoteFacts,
+    th: &Thresholds,
+) -> Option<usize> {
+    let mut best: Option<(usize, f32)> = None;
+    let mut exact: Option<usize> = None;
+    for (i, (c, exacts)) in states.enumerate() {
+        if exacts.contains(&p.exact) {
+            if may_join(c, p, q, th) {
+                exact = Some(i);
+                break;
+            }
+            continue;
+        }
+        if q.term || p.content < MIN_EVIDENCE_CONTENT {
+            continue;
+        }
+        if let Some(s) = join_score(c, p, q, fixed_stats(), th) {
+            if best.is_none_or(|(_, b)| s > b) {
+                best = Some((i, s));
+            }
+        }
+    }
+    exact.or(best.map(|(i, _)| i))
+}
+
+/// Clusters the items of one connected component of the match graph: in a fixed order (most
+/// content words first, see [`Item`]), each item joins the cluster [`choose_among`] picks, or
+/// starts one. The result depends on the set of items only. Returns the groups of item
+/// indexes, each in that order.
+pub fn cluster_component(items: &[Item], th: &Thresholds) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_by(|&a, &b| items[a].order_key().cmp(&items[b].order_key()));
+    let mut states: Vec<(MatchState, Vec<u64>)> = Vec::new();
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for i in order {
+        let it = &items[i];
+        let p = &it.prepared;
+        let chosen = choose_among(
+            states.iter().map(|(s, e)| (s, e.as_slice())),
+            p,
+            it.facts,
+            th,
+        );
+        match chosen {
+            Some(g) => {
+                absorb(&mut states[g].0, p, it.facts, false);
+                if !states[g].1.contains(&p.exact) {
+                    states[g].1.push(p.exact);
+                }
+                groups[g].push(i);
+            }
+            None => {
+                let mut s = MatchState::default();
+                absorb(&mut s, p, it.facts, true);
+                states.push((s, vec![p.exact]));
+                groups.push(vec![i]);
+            }
+        }
+    }
+    groups
+}
+
+/// The record of a cluster made of `group` (indexes into `items`, the first one its seed), as
+/// [`cluster_component`] built it.
+pub fn build_record(
+    items: &[Item],
+    group: &[usize],
+    id: super::records::ClusterId,
+    component: u64,
+) -> super::records::ClusterRec {
+    use super::records::{ClusterRec, Member, Variant};
+    let seed = &items[group[0]];
+    let mut state = MatchState::default();
+    let mut wordings: Vec<Variant> = Vec::new();
+    let mut speakers: Vec<(String, u32)> = Vec::new();
+    for (n, &i) in group.iter().enumerate() {
+        let it = &items[i];
+        absorb(&mut state, &it.prepared, it.facts, n == 0);
+        let count = it.at.len() as u32;
+        match wordings
+            .iter_mut()
+            .find(|v| v.wording == it.wording && v.lang == it.lang)
+        {
+            Some(v) => v.count += count,
+            None => wordings.push(Variant {
+                wording: it.wording.clone(),
+                count,
+                content: it.prepared.content,
+                exact: it.prepared.exact,
+                lang: it.lang.clone(),
+                terms: it.prepared.terms.clone(),
+            }),
+        }
+        if let Some(s) = &it.speaker {
+            match speakers.iter_mut().find(|(name, _)| name == s) {
+                Some((_, k)) => *k += count,
+                None => speakers.push((s.clone(), count)),
+            }
+        }
+    }
+    wordings.sort_by(|a, b| (&a.wording, &a.lang).cmp(&(&b.wording, &b.lang)));
+    speakers.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    speakers.truncate(super::MAX_SPEAKERS);
+    let mut members = Vec::new();
+    for &i in group {
+        let it = &items[i];
+        let variant = wordings
+            .binary_search_by(|v| (&v.wording, &v.lang).cmp(&(&it.wording, &it.lang)))
+            .expect("every item's wording is listed") as u32;
+        for &(article, start) in &it.at {
+            members.push(Member {
+                article,
+                start,
+                variant,
+                speaker: it.speaker.clone(),
+                speaker_key: it.prepared.speaker.clone(),
+                day: it.facts.day,
+                term: it.facts.term,
+            });
+        }
+    }
+    members.sort_by_key(|m| (m.article, m.start));
+    ClusterRec {
+        id,
+        canonical: seed.wording.clone(),
+        lang: seed.lang.clone(),
+        speakers,
+        variants: wordings.len() as u32,
+        canonical_content: seed.prepared.content,
+        occurrences: members.len() as u32,
+        reps: state.reps,
+        canonical_rep: state.canonical_rep,
+        speaker_keys: state.speaker_keys,
+        span: state.span,
+        terms_only: state.terms_only,
+        wordings,
+        members,
+        component,
+    }
+}
+
+/// The items of stored clusters, for clustering their component again.
+pub fn items_of(recs: &[super::records::ClusterRec]) -> Vec<Item> {
+    let mut out = Vec::new();
+    for c in recs {
+        for m in &c.members {
+            let v = &c.wordings[m.variant as usize];
+            out.push(Item {
+                prepared: variant_prepared(v, m.speaker_key.as_deref()),
+                wording: v.wording.clone(),
+                lang: v.lang.clone(),
+                speaker: m.speaker.clone(),
+                facts: QuoteFacts {
+                    day: m.day,
+                    term: m.term,
+                },
+                at: vec![(m.article, m.start)],
+            });
+        }
+    }
+    out
 }

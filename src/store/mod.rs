@@ -26,7 +26,7 @@
 //! assert_eq!(hits[0].cluster, report.clusters[0]);
 //! ```
 //!
-//! # Schema (version 3)
+//! # Schema (version 4)
 //!
 //! One ordered key space. The first byte of a key names the record kind; values are
 //! `postcard`-encoded structs from [`records`]. Integers in keys are big-endian so that keys sort
@@ -35,34 +35,39 @@
 //! | key | value | what |
 //! |---|---|---|
 //! | `M schema` | u32 BE | schema version; a store without it, or with another version, is refused |
-//! | `M next_cluster`, `M cluster_count` | u64 BE | counters |
+//! | `M cluster_count`, `M wordings`, `M commits` | u64 BE | counters: live clusters, distinct wordings (text and language), commits |
 //! | `A` article-id(16) | [`ArticleRec`] | article: id = first 16 bytes of SHA-256(outlet key, NUL, body), outlet, url, published, title, lang |
 //! | `O` outlet-key | [`OutletRec`] | outlet: display name, aliases, domains |
-//! | `C` cluster-id(8) | [`ClusterRec`] | cluster: canonical wording, speakers, matcher representatives, first and last publication day, whether all its occurrences are scare quotes, every distinct wording with its count, and where each occurrence is (article id, start) |
+//! | `C` cluster-id(8) | [`ClusterRec`] | cluster: canonical wording, speakers, matcher representatives, first and last publication day, whether all its occurrences are scare quotes, every distinct wording (with its count, language and the matcher's term ids), every member occurrence (article id, start, wording, speaker, day, kind), and its match-graph component |
 //! | `Q` article-id(16) | postcard `Vec<`[`OccurrenceRec`]`>` | an article's occurrences: wording, span, kind, speaker, cue, channel, credits |
 //! | `E` from 0 to 0 article-id start index(2) | [`CreditEdgeRec`] | one edge per explicit credit |
-//! | `W` term 0 commit(8) | postcard `Vec<u64>` | lookup index: folded word → clusters that got it, one segment per commit |
-//! | `V` term | u32 BE | lookup vocabulary: number of clusters using the word |
-//! | `T` commit(8) | postcard `Vec<(u64, u32)>` | matcher term statistics: growth of each term's document frequency in one commit; `M stats_docs` holds N |
+//! | `W` term 0 commit(8) | postcard `Vec<u64>` | lookup index: folded word → clusters that got it, one segment per commit; may name clusters since replaced, which lookup skips |
+//! | `V` term | u32 BE | lookup vocabulary: number of distinct wordings with the word |
 //!
-//! The matcher's candidate index (clusters by `matcher::index_keys` of their representatives)
-//! and exact-wording index (clusters by `Variant::exact`) are not stored: an ingest derives them
-//! from the `C` records when it starts (see `ingest.rs`).
+//! Cluster ids are 53-bit hashes of each cluster's first member in the order clustering visits
+//! them (see `ingest.rs`), so they do not depend on ingest order; a cluster gets a new id when
+//! a rendering that comes first in that order joins it.
+//!
+//! The matcher's candidate index (clusters by `matcher::index_keys` of their wordings), the
+//! exact-wording index and the components are not stored as such: an ingest derives them from
+//! the `C` records when it starts (see `ingest.rs`).
 //!
 //! Version 2 cut the records written per quote from about four to about one: wordings live in
-//! their cluster's record and occurrences in one record per article, and the term statistics
-//! are one record per commit. On sled a write costs mostly per record (each copies a tree
-//! node), so this took most of the write time out of ingest. Version 3 added to each cluster
-//! the span of its publication days and whether it holds only scare quotes, which the
-//! matcher's time and scare-quote rules read (see [`matching`]).
+//! their cluster's record and occurrences in one record per article. On sled a write costs
+//! mostly per record (each copies a tree node), so this took most of the write time out of
+//! ingest. Version 3 added to each cluster the span of its publication days and whether it
+//! holds only scare quotes, which the matcher's time and scare-quote rules read (see
+//! [`matching`]). Version 4 made clustering independent of ingest order: a cluster lists its
+//! members with what clustering reads of them (so that a component can be clustered again),
+//! an occurrence and a credit edge no longer name their cluster (the cluster's members say
+//! where each occurrence is), ids are derived from contents, the store decides with fixed term
+//! weights (the `T` term-statistics records are gone), and the vocabulary counts wordings.
 //!
 //! Provenance (first carrier, credits, chains) is not stored: it is derived from occurrences
-//! and article dates when asked for (see [`crate::provenance`]), which is why, for the same
-//! clusters, the answers do not depend on the order articles were ingested in. Clustering
-//! itself is incremental, like `matcher::Clusterer`: where an excerpt arrives before the whole
-//! quote it belongs to, or a short wording recurs over more than the time window, which cluster
-//! an occurrence lands in can depend on arrival order (4.7% of occurrences on Giveme5W1H
-//! reversed, see `eval/provenance.md`).
+//! and article dates when asked for (see [`crate::provenance`]). Clusters are a function of
+//! the set of stored quotes too (see `ingest.rs` for how, and for the bounds beyond which
+//! arrival order can still matter), so the answers do not depend on the order articles were
+//! ingested in.
 //!
 //! # Writes
 //!
@@ -88,7 +93,7 @@ pub mod matching;
 pub mod records;
 pub mod xlookup;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -103,7 +108,7 @@ pub use records::*;
 pub(crate) const MAX_SPEAKERS: usize = 32;
 
 /// The schema this build reads and writes.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -178,8 +183,9 @@ pub struct Store {
     /// Shared with the writer thread of a background commit.
     backend: std::sync::Arc<dyn Backend>,
     path: Option<PathBuf>,
-    next_cluster: ClusterId,
     cluster_count: u64,
+    /// Distinct wordings stored: the N of lookup weights.
+    wording_count: u64,
     /// What clustering reads on every quote, loaded on first ingest.
     session: Option<ingest::Session>,
     /// Commits so far: numbers the segments of the term index.
@@ -363,10 +369,6 @@ impl Store {
                 backend.flush()?;
             }
         }
-        let next_cluster = match backend.get(META_NEXT_CLUSTER)? {
-            Some(v) => u64_value(&v)?,
-            None => 1,
-        };
         let commits = match backend.get(META_COMMITS)? {
             Some(v) => u64_value(&v)?,
             None => 0,
@@ -375,11 +377,15 @@ impl Store {
             Some(v) => u64_value(&v)?,
             None => 0,
         };
+        let wording_count = match backend.get(META_WORDINGS)? {
+            Some(v) => u64_value(&v)?,
+            None => 0,
+        };
         Ok(Store {
             backend: backend.into(),
             path,
-            next_cluster,
             cluster_count,
+            wording_count,
             session: None,
             commits,
             pending: Default::default(),
@@ -402,6 +408,11 @@ impl Store {
 
     pub fn cluster_count(&self) -> u64 {
         self.cluster_count
+    }
+
+    /// Number of distinct wordings (text and language) stored.
+    pub fn wording_count(&self) -> u64 {
+        self.wording_count
     }
 
     pub fn has_article(&self, id: &ArticleId) -> Result<bool, StoreError> {
@@ -434,15 +445,11 @@ impl Store {
         let Some(c) = self.cluster(cluster)? else {
             return Ok(Vec::new());
         };
-        let mut out = Vec::with_capacity(c.carriers.len());
-        let mut last: Option<ArticleId> = None;
-        for (article, _) in &c.carriers {
-            if last == Some(*article) {
-                continue;
-            }
-            last = Some(*article);
-            let mut occs: Vec<OccurrenceRec> = self.article_occurrences(article)?;
-            occs.retain(|o| o.cluster == cluster);
+        let mut out = Vec::with_capacity(c.members.len());
+        for run in c.members.chunk_by(|a, b| a.article == b.article) {
+            let starts: Vec<u32> = run.iter().map(|m| m.start).collect();
+            let mut occs: Vec<OccurrenceRec> = self.article_occurrences(&run[0].article)?;
+            occs.retain(|o| starts.binary_search(&o.quote.start).is_ok());
             occs.sort_by_key(|o| o.quote.start);
             out.extend(occs);
         }
@@ -510,34 +517,41 @@ impl Store {
     /// found (none in a sound store).
     pub fn check(&self) -> Result<Vec<String>, StoreError> {
         let mut problems = Vec::new();
+        // Every occurrence a cluster lists, with its cluster.
+        let mut listed: HashMap<(ArticleId, u32), ClusterId> = HashMap::new();
+        for c in self.clusters() {
+            let c = c?;
+            for m in &c.members {
+                if let Some(other) = listed.insert((m.article, m.start), c.id) {
+                    problems.push(format!(
+                        "the occurrence at {} in article {} is in clusters {other} and {}",
+                        m.start,
+                        hex(&m.article),
+                        c.id
+                    ));
+                }
+            }
+        }
         let mut per_article: HashMap<ArticleId, u32> = HashMap::new();
-        let mut clusters_seen: HashSet<ClusterId> = HashSet::new();
         for r in self.backend.scan_prefix(&[prefix::OCCURRENCE]) {
             let (_, v) = r?;
             let occs: Vec<OccurrenceRec> = decode("occurrences", &v)?;
             for occ in occs {
                 *per_article.entry(occ.article).or_default() += 1;
-                if clusters_seen.insert(occ.cluster) {
-                    match self.cluster(occ.cluster)? {
-                        None => problems.push(format!(
-                            "cluster {} has occurrences but no record",
-                            occ.cluster
-                        )),
-                        Some(c)
-                            if c.carriers
-                                .binary_search(&(occ.article, occ.quote.start))
-                                .is_err() =>
-                        {
-                            problems.push(format!(
-                                "cluster {} does not list its occurrence in article {}",
-                                occ.cluster,
-                                hex(&occ.article)
-                            ))
-                        }
-                        Some(_) => {}
-                    }
+                if listed.remove(&(occ.article, occ.quote.start)).is_none() {
+                    problems.push(format!(
+                        "the occurrence at {} in article {} is in no cluster",
+                        occ.quote.start,
+                        hex(&occ.article)
+                    ));
                 }
             }
+        }
+        for ((article, start), c) in listed {
+            problems.push(format!(
+                "cluster {c} lists an occurrence at {start} in article {}, which is not stored",
+                hex(&article)
+            ));
         }
         for a in self.articles() {
             let a = a?;
@@ -593,18 +607,6 @@ impl Drop for Store {
     fn drop(&mut self) {
         let _ = self.wait_for_commit();
     }
-}
-
-/// Most content words wins, then the longest, so partial quotes read as fragments of the
-/// canonical one; last ties go to the smaller string, so the canonical wording does not depend
-/// on ingest order.
-pub(crate) fn is_better_canonical((content, wording): (u32, &str), rec: &ClusterRec) -> bool {
-    let key = |c: u32, w: &str| (c, w.chars().count());
-    let (a, b) = (
-        key(content, wording),
-        key(rec.canonical_content, &rec.canonical),
-    );
-    a > b || (a == b && wording < rec.canonical.as_str())
 }
 
 pub(crate) fn sorted_wordings(mut w: Vec<Variant>) -> Vec<Variant> {

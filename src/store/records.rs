@@ -25,24 +25,19 @@ pub mod prefix {
     /// `C cluster-id` → [`super::ClusterRec`].
     pub const CLUSTER: u8 = b'C';
     /// `Q article-id` → every [`super::OccurrenceRec`] of one article, in quote order. A
-    /// cluster finds its occurrences through [`super::ClusterRec::carriers`].
+    /// cluster finds its occurrences through [`super::ClusterRec::members`].
     pub const OCCURRENCE: u8 = b'Q';
     /// `E from-outlet 0 to-outlet 0 article-id start index` → [`super::CreditEdgeRec`].
     pub const CREDIT_EDGE: u8 = b'E';
     /// `W term 0 commit` → cluster ids: the lookup term index, one segment per commit.
     pub const TERM: u8 = b'W';
-    /// `V term` → u32 number of clusters with the term: lookup vocabulary and weights.
+    /// `V term` → u32 number of distinct wordings with the term: lookup vocabulary and weights.
     pub const VOCAB: u8 = b'V';
-    /// `T commit` → postcard `Vec<(term-id, u32)>`: how much the matcher's document frequency
-    /// of each term (`matcher::TermStats`) grew in one commit. One record per commit, not one
-    /// per term: a commit touches tens of thousands of terms.
-    pub const TERM_STATS: u8 = b'T';
 }
 
 pub const META_SCHEMA: &[u8] = b"Mschema";
-pub const META_NEXT_CLUSTER: &[u8] = b"Mnext_cluster";
 pub const META_CLUSTER_COUNT: &[u8] = b"Mcluster_count";
-pub const META_STATS_DOCS: &[u8] = b"Mstats_docs";
+pub const META_WORDINGS: &[u8] = b"Mwordings";
 pub const META_COMMITS: &[u8] = b"Mcommits";
 
 /// An outlet: what articles name as their publisher, and what credits name.
@@ -84,6 +79,29 @@ pub struct Variant {
     pub content: u32,
     /// The matcher's hash of its folded words (`Prepared::exact`).
     pub exact: u64,
+    /// The language it was prepared in (the article's, when given).
+    pub lang: Option<String>,
+    /// The matcher's term ids in text order (`Prepared::terms`): re-clustering compares
+    /// wordings without preparing them again.
+    pub terms: Vec<u64>,
+}
+
+/// One occurrence as its cluster knows it: where it is, and what clustering reads of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub article: ArticleId,
+    /// Byte offset of the quote in the article body.
+    pub start: u32,
+    /// Index into the cluster's `wordings`.
+    pub variant: u32,
+    /// The speaker's name as extracted.
+    pub speaker: Option<String>,
+    /// The matcher's key of that name (`Prepared::speaker`).
+    pub speaker_key: Option<String>,
+    /// Publication day of the article.
+    pub day: Option<crate::matcher::Day>,
+    /// Extraction labelled it a scare quote.
+    pub term: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -101,7 +119,8 @@ pub struct ClusterRec {
     pub canonical_content: u32,
     pub occurrences: u32,
     /// The matcher's state for this cluster, as `matcher::Clusterer` keeps it: up to four
-    /// representatives, which of them is canonical, and the folded speaker keys.
+    /// representatives, which of them is canonical, and the folded speaker keys. Derived from
+    /// the members by `store::matching::cluster_component`.
     #[serde(with = "compact_reps")]
     pub reps: Vec<crate::matcher::Prepared>,
     pub canonical_rep: u32,
@@ -111,16 +130,24 @@ pub struct ClusterRec {
     pub span: Option<crate::matcher::Span>,
     /// Every occurrence is a scare quote (`kind: term`): only terms with the same holder join.
     pub terms_only: bool,
-    /// Every distinct wording. Kept in this record rather than one record each: group commit
-    /// rewrites a touched cluster once per commit anyway, and on sled the cost of a write is
-    /// mostly per record, not per byte.
+    /// Every distinct wording, sorted by (wording, language). Kept in this record rather than
+    /// one record each: group commit rewrites a touched cluster once per commit anyway, and on
+    /// sled the cost of a write is mostly per record, not per byte.
     pub wordings: Vec<Variant>,
-    /// Where each occurrence is: (article, start of the quote), sorted. The occurrences
-    /// themselves are in the article's `Q` record.
-    pub carriers: Vec<(ArticleId, u32)>,
+    /// Every occurrence, sorted by (article, start). The occurrences themselves are in the
+    /// article's `Q` record.
+    pub members: Vec<Member>,
+    /// The connected component of the match graph the cluster belongs to (see
+    /// `store::matching`): an internal number, never shown.
+    pub component: u64,
 }
 
 impl ClusterRec {
+    /// Where each occurrence is: (article, start of the quote), sorted.
+    pub fn carriers(&self) -> impl Iterator<Item = (ArticleId, u32)> + '_ {
+        self.members.iter().map(|m| (m.article, m.start))
+    }
+
     pub fn speaker(&self) -> Option<&str> {
         self.speakers
             .iter()
@@ -149,7 +176,6 @@ pub struct CreditRec {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OccurrenceRec {
-    pub cluster: ClusterId,
     pub article: ArticleId,
     /// The wording this article used, with its byte span in the article body.
     pub quote: SpanRec,
@@ -162,12 +188,11 @@ pub struct OccurrenceRec {
     pub credits: Vec<CreditRec>,
 }
 
-/// "`from` credited `to` for a quote of `cluster`".
+/// "`from` credited `to` for the quote at `article`, `start`" (the key holds the start).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreditEdgeRec {
     pub from: Option<String>,
     pub to: String,
-    pub cluster: ClusterId,
     pub article: ArticleId,
     pub phrase: String,
 }
@@ -283,12 +308,6 @@ pub fn wording_hash(wording: &str) -> u64 {
     h
 }
 
-pub fn term_stats_key(commit: u64) -> Vec<u8> {
-    let mut k = vec![prefix::TERM_STATS];
-    k.extend_from_slice(&commit.to_be_bytes());
-    k
-}
-
 pub fn term_prefix(term: &str) -> Vec<u8> {
     let mut k = vec![prefix::TERM];
     k.extend_from_slice(term.as_bytes());
@@ -344,7 +363,6 @@ mod tests {
     #[test]
     fn keys_end_in_their_number() {
         assert_eq!(trailing_cluster(&term_key("drugs", 77)), Some(77));
-        assert_eq!(trailing_cluster(&term_stats_key(1 << 40)), Some(1 << 40));
     }
 
     #[test]

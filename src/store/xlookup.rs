@@ -33,8 +33,8 @@ const PROBES: usize = 8;
 const PER_PROBE: usize = 64;
 /// Letters of a longer word that probe for its cognates.
 pub const COGNATE_PREFIX: usize = 5;
-/// Fewer words than this say too little for a language guess by trigrams.
-const MIN_GUESS_WORDS: usize = 4;
+/// Spanish function words that make a fragment Spanish.
+const MIN_FUNCTION_WORDS: usize = 2;
 
 /// Why a cross-language lookup failed.
 #[derive(Debug, thiserror::Error)]
@@ -45,19 +45,28 @@ pub enum CrossLookupError {
     Embed(#[from] EmbedError),
 }
 
-/// The language of a lookup fragment: Spanish or English by their function words, else a
-/// reliable trigram guess on a fragment of [`MIN_GUESS_WORDS`] words or more, else English.
-/// Unlike [`embed::quote_lang`], short fragments are guessed too: a user typing "la lucha
-/// contra las drogas" means Spanish.
+/// The language of a lookup fragment: Spanish when at least [`MIN_FUNCTION_WORDS`] Spanish
+/// function words outnumber the English ones; else, with no function word at all, as
+/// [`embed::quote_lang`] decides (a reliable trigram guess on 8 words or more); else English. Unlike [`embed::quote_lang`], short
+/// fragments are guessed too: a user typing "la lucha contra las drogas" means Spanish. One
+/// function word is not enough: English fragments drawn from news ("para 11 million") hold
+/// words that are also Spanish, and each false guess costs a model load.
 pub fn fragment_lang(fragment: &str) -> String {
     let words = terms(fragment);
-    match crate::normalize::guess_lang(words.iter().map(String::as_str)) {
-        Some(lang) => lang.to_string(),
-        None if words.len() >= MIN_GUESS_WORDS => {
-            embed::quote_lang(fragment, None, &crate::normalize::fold(fragment))
-        }
-        None => "en".to_string(),
+    let count = |lang| {
+        words
+            .iter()
+            .filter(|w| crate::normalize::is_stopword(w, lang))
+            .count()
+    };
+    let (es, en) = (count("es"), count("en"));
+    if es >= MIN_FUNCTION_WORDS && es > en {
+        return "es".to_string();
     }
+    if en == 0 && es == 0 {
+        return embed::quote_lang(fragment, None, &crate::normalize::fold(fragment));
+    }
+    "en".to_string()
 }
 
 impl Store {
@@ -171,5 +180,7 @@ mod tests {
         assert_eq!(fragment_lang("la lucha contra las drogas"), "es");
         assert_eq!(fragment_lang("the fight against drugs"), "en");
         assert_eq!(fragment_lang("Petro"), "en");
+        assert_eq!(fragment_lang("para 11 million"), "en");
+        assert_eq!(fragment_lang("de la"), "es");
     }
 }
