@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::Args;
 
 use crate::matcher::embed::{self, E5Model, Embedder};
-use crate::matcher::{cluster_jsonl_with, CrossLanguage, ModelSource};
+use crate::matcher::{cluster_jsonl_opts, ClusterOptions, CrossLanguage, ModelSource, Paraphrase};
 
 /// Cluster quotes into statements: reads `{"id","text","lang"?,"speaker"?}` JSON lines and
 /// writes one `{"id","cluster"}` line per quote, in input order.
@@ -23,6 +23,12 @@ use crate::matcher::{cluster_jsonl_with, CrossLanguage, ModelSource};
 /// quote joins its English translations. That needs the model weights (see `quotetrace model`);
 /// without them clustering is lexical and a note on stderr says so. One-language input never
 /// loads the model.
+///
+/// With the model, pairs of close wordings that the lexical stage left apart (each the other's
+/// closest neighbour, sharing rare words) get a second look through the same embeddings, so a
+/// free rewording joins its statement. That costs about 20 ms per wording embedded; when a
+/// batch would need more than --paraphrase-budget of them (large news batches do), the stage
+/// is skipped and a note says so.
 #[derive(Debug, Clone, Args)]
 pub struct ClusterArgs {
     /// JSON Lines input; stdin when absent or `-`.
@@ -31,20 +37,26 @@ pub struct ClusterArgs {
     /// Print nothing on stderr but errors (no closing summary).
     #[arg(long, short)]
     pub quiet: bool,
+    /// Most wordings the paraphrase stage may embed (0: never run it).
+    #[arg(long, value_name = "N", default_value_t = embed::PARAPHRASE_BUDGET)]
+    pub paraphrase_budget: usize,
 }
 
 /// Runs `quotetrace cluster`: exit code 0 when quotes were clustered, 1 when the input held
 /// none, 2 (through the error) when it could not be read.
 pub fn run(args: &ClusterArgs) -> anyhow::Result<i32> {
     let stdout = BufWriter::new(io::stdout().lock());
+    let options = ClusterOptions {
+        paraphrase_budget: args.paraphrase_budget,
+    };
     let summary = match args.input.as_deref() {
-        None => cluster_jsonl_with(io::stdin().lock(), stdout, Some(model_source()))?,
+        None => cluster_jsonl_opts(io::stdin().lock(), stdout, Some(model_source()), options)?,
         Some(p) if p.as_os_str() == "-" => {
-            cluster_jsonl_with(io::stdin().lock(), stdout, Some(model_source()))?
+            cluster_jsonl_opts(io::stdin().lock(), stdout, Some(model_source()), options)?
         }
         Some(p) => {
             let f = File::open(p).with_context(|| format!("opening {}", p.display()))?;
-            cluster_jsonl_with(BufReader::new(f), stdout, Some(model_source()))
+            cluster_jsonl_opts(BufReader::new(f), stdout, Some(model_source()), options)
                 .with_context(|| format!("clustering {}", p.display()))?
         }
     };
@@ -57,6 +69,22 @@ pub fn run(args: &ClusterArgs) -> anyhow::Result<i32> {
                 "quotetrace cluster: cross-language matching embedded {embedded} wordings, made {linked} links"
             ),
             CrossLanguage::NotNeeded => {}
+        }
+        match &summary.paraphrase {
+            Paraphrase::Off { reason } => eprintln!(
+                "quotetrace cluster: paraphrase matching is off ({reason}); rewordings are matched lexically"
+            ),
+            Paraphrase::Skipped { texts, budget } => eprintln!(
+                "quotetrace cluster: paraphrase matching skipped: it would embed {texts}+ wordings, over the budget of {budget} (--paraphrase-budget)"
+            ),
+            Paraphrase::On {
+                pairs,
+                embedded,
+                linked,
+            } => eprintln!(
+                "quotetrace cluster: paraphrase matching embedded {embedded} wordings, compared {pairs} pairs, made {linked} links"
+            ),
+            Paraphrase::NotNeeded => {}
         }
     }
     for s in &summary.skipped {

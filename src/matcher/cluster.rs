@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::embed::{self, EmbedError, Embedder};
 use super::lookup::{fragment_coverage, fragment_terms, Vocabulary};
-use super::similarity::{affinity, decide, reciprocal_best, set_weight_vec};
+use super::similarity::{affinity, decide, neighbourhood, set_weight_vec, NO_NEIGHBOUR};
 use super::{
     day_of, index_keys, prepare, query_keys, speakers_compatible, time_compatible, within_window,
     ClusterId, Day, IdMap, Link, MatchError, Prepared, Span, Stage, TermStats, Thresholds,
@@ -186,7 +186,7 @@ impl Clusterer {
     }
 
     /// [`Clusterer::assign_at`] for a quote whose reciprocal best match in the batch (see
-    /// `similarity::reciprocal_best`) is already in cluster `mate`: that cluster may take it
+    /// `similarity::neighbourhood`) is already in cluster `mate`: that cluster may take it
     /// when every representative has at least `Thresholds::mutual` affinity to it.
     fn assign_with_mate(
         &mut self,
@@ -376,7 +376,7 @@ impl Clusterer {
 /// then folded text), so a full quote is in place before its fragments arrive.
 ///
 /// Knowing the whole batch also gives a relative criterion: two quotes that are each other's
-/// best match (`similarity::reciprocal_best`) form one statement from an affinity of
+/// best match (`similarity::neighbourhood`) form one statement from an affinity of
 /// [`super::MUTUAL_THRESHOLD`], while any other rewording needs the stricter
 /// [`super::BATCH_OVERLAP_THRESHOLD`] ([`Thresholds::batch`]).
 ///
@@ -413,6 +413,17 @@ pub fn cluster_dated_with(
     times: Vec<Option<Day>>,
     thresholds: Thresholds,
 ) -> Vec<ClusterId> {
+    cluster_batch(items, times, thresholds, 0).0
+}
+
+/// [`cluster_dated_with`], also returning each quote's `near` closest lexical neighbours (see
+/// `similarity::neighbourhood`) for the paraphrase stage.
+fn cluster_batch(
+    items: Vec<Prepared>,
+    times: Vec<Option<Day>>,
+    thresholds: Thresholds,
+    near: usize,
+) -> (Vec<ClusterId>, Vec<(u32, f32)>) {
     assert_eq!(items.len(), times.len(), "one time per item");
     let mut stats = TermStats::default();
     for p in &items {
@@ -428,7 +439,7 @@ pub fn cluster_dated_with(
             .then_with(|| x.speaker.cmp(&y.speaker))
             .then_with(|| times[a].cmp(&times[b]))
     });
-    let mates = reciprocal_best(&items, &order, &stats, &thresholds);
+    let (mates, near) = neighbourhood(&items, &order, &stats, &thresholds, near);
     let mut slots: Vec<Option<Prepared>> = items.into_iter().map(Some).collect();
     let mut out = vec![0; slots.len()];
     let mut done = vec![false; slots.len()];
@@ -439,7 +450,7 @@ pub fn cluster_dated_with(
         out[i] = clusterer.assign_with_mate(p, times[i], mate).0;
         done[i] = true;
     }
-    out
+    (out, near)
 }
 
 /// One input line of [`cluster_jsonl`].
@@ -482,6 +493,8 @@ pub struct ClusterSummary {
     pub skipped: Vec<SkippedLine>,
     /// What the cross-language stage did.
     pub cross_language: CrossLanguage,
+    /// What the paraphrase stage did.
+    pub paraphrase: Paraphrase,
 }
 
 /// The cross-language stage of one [`cluster_jsonl_with`] run.
@@ -500,6 +513,55 @@ pub enum CrossLanguage {
         /// Cross-language merges made.
         linked: usize,
     },
+}
+
+/// The paraphrase stage of one [`cluster_jsonl_with`] run (see [`embed::link_paraphrases`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Paraphrase {
+    /// No split pair of close lexical neighbours: nothing was embedded.
+    #[default]
+    NotNeeded,
+    /// There were such pairs but no model could be used: they stay apart.
+    Off { reason: String },
+    /// Embedding them would cost more than the budget (see [`ClusterOptions`]): they stay
+    /// apart.
+    Skipped {
+        /// Texts the stage would embed (at least this many).
+        texts: usize,
+        /// The budget, in texts.
+        budget: usize,
+    },
+    /// The pairs were compared through their embeddings.
+    On {
+        /// Pairs looked at.
+        pairs: usize,
+        /// Quotes embedded.
+        embedded: usize,
+        /// Merges made.
+        linked: usize,
+    },
+}
+
+/// The model of a [`ModelSource`], loaded on first use and at most once.
+struct LazyModel<'a> {
+    source: Option<ModelSource<'a>>,
+    loaded: Option<Result<Box<dyn Embedder + 'a>, String>>,
+}
+
+impl<'a> LazyModel<'a> {
+    fn get(&mut self) -> Result<&(dyn Embedder + 'a), String> {
+        if self.loaded.is_none() {
+            self.loaded = Some(match self.source.take() {
+                None => Err("no embedding model given".into()),
+                Some(load) => load().map_err(|e| e.to_string()),
+            });
+        }
+        match self.loaded.as_ref().expect("set above") {
+            Ok(m) => Ok(m.as_ref()),
+            Err(e) => Err(e.clone()),
+        }
+    }
 }
 
 /// Supplies the embedding model for [`cluster_jsonl_with`]; called at most once, and only for
@@ -523,8 +585,34 @@ pub fn cluster_jsonl<R: BufRead, W: Write>(
 /// When the model cannot be loaded, the summary says why and clustering stays lexical.
 pub fn cluster_jsonl_with<R: BufRead, W: Write>(
     input: R,
+    output: W,
+    model: Option<ModelSource<'_>>,
+) -> Result<ClusterSummary, MatchError> {
+    cluster_jsonl_opts(input, output, model, ClusterOptions::default())
+}
+
+/// Choices of [`cluster_jsonl_opts`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClusterOptions {
+    /// Most texts the paraphrase stage may embed; above this it is skipped (and says so).
+    /// 0 turns it off, `usize::MAX` always runs it. See [`embed::PARAPHRASE_BUDGET`].
+    pub paraphrase_budget: usize,
+}
+
+impl Default for ClusterOptions {
+    fn default() -> Self {
+        Self {
+            paraphrase_budget: embed::PARAPHRASE_BUDGET,
+        }
+    }
+}
+
+/// [`cluster_jsonl_with`] with explicit [`ClusterOptions`].
+pub fn cluster_jsonl_opts<R: BufRead, W: Write>(
+    input: R,
     mut output: W,
     model: Option<ModelSource<'_>>,
+    options: ClusterOptions,
 ) -> Result<ClusterSummary, MatchError> {
     let mut texts = Vec::new();
     let mut langs = Vec::new();
@@ -559,25 +647,102 @@ pub fn cluster_jsonl_with<R: BufRead, W: Write>(
         }
     }
     let multilingual = embed::is_multilingual(langs.iter().map(String::as_str));
-    // Only what the cross-language stage needs is kept past the lexical stage.
-    let shape: Vec<(u32, usize, Option<String>)> = if multilingual {
-        items
-            .iter()
-            .map(|p| (p.content, p.terms.len(), p.speaker.clone()))
-            .collect()
-    } else {
-        Vec::new()
+    // Only what the embedding stages need is kept past the lexical stage.
+    let shape: Vec<(u32, usize, Option<String>)> = items
+        .iter()
+        .map(|p| (p.content, p.terms.len(), p.speaker.clone()))
+        .collect();
+    let days = times.clone();
+    let (mut clusters, neighbours) =
+        cluster_batch(items, times, Thresholds::batch(), embed::GRAY_NEIGHBOURS);
+    let mut model = LazyModel {
+        source: model,
+        loaded: None,
     };
-    let mut clusters = cluster_dated(items, times);
+    // A batch with a real share of other languages has every unit compared within its language
+    // by the cross-language stage already (see `embed::link_clusters`).
+    let mut count: std::collections::HashMap<&str, usize> = Default::default();
+    for l in &langs {
+        *count.entry(l.as_str()).or_default() += 1;
+    }
+    let dominant = count.values().copied().max().unwrap_or(0);
+    let compared_anyway =
+        multilingual && dominant <= embed::SMALL_SHARE_RATIO * (langs.len() - dominant);
+    // Close lexical neighbours in one language; those split by the lexical stage where one is
+    // the other's closest neighbour are the paraphrase stage's work, the rest its context.
+    let near = embed::GRAY_NEIGHBOURS;
+    let top = |x: usize| neighbours[x * near].0 as usize;
+    let gray_pair = |k: usize| {
+        let (i, (j, c)) = (k / near, neighbours[k]);
+        let j = j as usize;
+        (j != NO_NEIGHBOUR as usize
+            && c >= embed::GRAY_FLOOR
+            && langs[i] == langs[j]
+            && (clusters[i] == clusters[j] || top(i) == j || top(j) == i))
+            .then_some((i.min(j), i.max(j)))
+    };
+    // Quotes with a split pair of their own: at least that many texts to embed. Counted first
+    // so a batch far over the budget (large news batches) builds nothing more.
+    let split = (0..langs.len())
+        .filter(|&i| {
+            (i * near..(i + 1) * near)
+                .filter_map(gray_pair)
+                .any(|(a, b)| clusters[a] != clusters[b])
+        })
+        .count();
+    let (gray, work) = if compared_anyway || split == 0 {
+        (Vec::new(), 0)
+    } else if split > options.paraphrase_budget {
+        (Vec::new(), split)
+    } else {
+        let gray: Vec<(usize, usize)> = (0..neighbours.len()).filter_map(gray_pair).collect();
+        let work = embed::paraphrase_work(&clusters, &gray);
+        (gray, work)
+    };
+    drop(neighbours);
+    if work > 0 {
+        summary.paraphrase = if work > options.paraphrase_budget {
+            Paraphrase::Skipped {
+                texts: work,
+                budget: options.paraphrase_budget,
+            }
+        } else {
+            match model.get() {
+                Err(reason) => Paraphrase::Off { reason },
+                Ok(embedder) => {
+                    let quotes: Vec<embed::Quote<'_>> = shape
+                        .iter()
+                        .zip(texts.iter().zip(&days))
+                        .map(|((_, _, speaker), (text, &day))| embed::Quote {
+                            text,
+                            speaker: speaker.as_deref(),
+                            day,
+                        })
+                        .collect();
+                    match embed::link_paraphrases(
+                        &quotes,
+                        &mut clusters,
+                        &gray,
+                        embedder,
+                        embed::ParaphraseThresholds::default(),
+                    ) {
+                        Ok(r) => Paraphrase::On {
+                            pairs: r.pairs,
+                            embedded: r.embedded,
+                            linked: r.linked,
+                        },
+                        Err(e) => Paraphrase::Off {
+                            reason: e.to_string(),
+                        },
+                    }
+                }
+            }
+        };
+    }
     if multilingual {
-        summary.cross_language = match model.map(|load| load()) {
-            None => CrossLanguage::Off {
-                reason: "no embedding model given".into(),
-            },
-            Some(Err(e)) => CrossLanguage::Off {
-                reason: e.to_string(),
-            },
-            Some(Ok(embedder)) => {
+        summary.cross_language = match model.get() {
+            Err(reason) => CrossLanguage::Off { reason },
+            Ok(embedder) => {
                 let members: Vec<embed::Member<'_>> = shape
                     .iter()
                     .zip(texts.iter().zip(&langs))
@@ -592,7 +757,7 @@ pub fn cluster_jsonl_with<R: BufRead, W: Write>(
                 match embed::link_clusters(
                     &members,
                     &mut clusters,
-                    embedder.as_ref(),
+                    embedder,
                     embed::LinkThresholds::default(),
                 ) {
                     Ok(r) => CrossLanguage::On {

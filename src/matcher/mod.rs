@@ -53,8 +53,9 @@ mod similarity;
 mod time;
 
 pub use cluster::{
-    cluster_dated, cluster_dated_with, cluster_jsonl, cluster_jsonl_with, cluster_prepared,
-    cluster_prepared_with, ClusterSummary, Clusterer, CrossLanguage, ModelSource, SkippedLine,
+    cluster_dated, cluster_dated_with, cluster_jsonl, cluster_jsonl_opts, cluster_jsonl_with,
+    cluster_prepared, cluster_prepared_with, ClusterOptions, ClusterSummary, Clusterer,
+    CrossLanguage, ModelSource, Paraphrase, SkippedLine,
 };
 pub use embed::{EmbedError, Embedder};
 pub use lookup::{fragment_coverage, fragment_terms, Vocabulary};

@@ -163,14 +163,14 @@ pub(crate) fn affinity(a: &Prepared, wa: &[f32], b: &Prepared, wb: &[f32], t: &T
     }
 }
 
-/// Rarest keys of a quote looked up by [`reciprocal_best`].
+/// Rarest keys of a quote looked up by [`neighbourhood`].
 const MATE_KEYS: usize = 8;
-/// Postings read per key by [`reciprocal_best`]: those nearest to the quote in processing order.
+/// Postings read per key by [`neighbourhood`]: those nearest to the quote in processing order.
 const MATE_POSTINGS: usize = 64;
-/// Neighbours fully compared per quote by [`reciprocal_best`].
+/// Neighbours fully compared per quote by [`neighbourhood`].
 const MATE_CANDIDATES: usize = 8;
 
-/// For each quote of a batch, its reciprocal best match: `Some(j)` when `j` is the quote with
+/// For each quote of a batch, its reciprocal best match (`mates`): `Some(j)` when `j` is the quote with
 /// the highest [`affinity`] to `i` among its candidates, `i` is likewise `j`'s best, and the
 /// affinity is at least `t.mutual`.
 ///
@@ -179,12 +179,18 @@ const MATE_CANDIDATES: usize = 8;
 /// wording. Candidates come from an inverted index over the rarest keys, reading at most
 /// [`MATE_POSTINGS`] postings per key, those nearest in `order` (the batch's processing order,
 /// itself independent of input order), so cost is linear and the result order-independent.
-pub(crate) fn reciprocal_best(
+///
+/// Also returns, for each quote, its `near` closest candidates by [`closeness`]
+/// (closest first, each with its closeness; only speaker-compatible ones sharing some content
+/// word): the pairs a later stage may look at again with other evidence. They come flat,
+/// `near` slots per quote (quote `i` at `i * near ..`), an empty slot holding [`NO_NEIGHBOUR`].
+pub(crate) fn neighbourhood(
     items: &[Prepared],
     order: &[usize],
     stats: &TermStats,
     t: &Thresholds,
-) -> Vec<Option<usize>> {
+    near: usize,
+) -> (Vec<Option<usize>>, Vec<(u32, f32)>) {
     let n = items.len();
     let mut rank = vec![0u32; n];
     for (r, &i) in order.iter().enumerate() {
@@ -199,9 +205,12 @@ pub(crate) fn reciprocal_best(
     }
     let weights = |p: &Prepared| set_weight_vec(p, stats);
     let mut best: Vec<Option<(usize, f32)>> = vec![None; n];
+    let mut close: Vec<(u32, f32)> = vec![(NO_NEIGHBOUR, 0.0); n * near];
+    let mut mine: Vec<(usize, f32)> = Vec::new();
     let mut score: IdMap<u32, f32> = IdMap::default();
     for (i, p) in items.iter().enumerate() {
         score.clear();
+        mine.clear();
         let me = rank[i];
         for k in query_keys(p, stats, MATE_KEYS) {
             let Some(list) = postings.get(&k) else {
@@ -227,7 +236,8 @@ pub(crate) fn reciprocal_best(
         let wp = weights(p);
         for (r, _) in ranked {
             let j = order[r as usize];
-            let a = affinity(p, &wp, &items[j], &weights(&items[j]), t);
+            let wj = weights(&items[j]);
+            let a = affinity(p, &wp, &items[j], &wj, t);
             // Ties go to the quote earlier in processing order, so the choice is order-free.
             let better = match best[i] {
                 None => a > 0.0,
@@ -236,14 +246,66 @@ pub(crate) fn reciprocal_best(
             if better {
                 best[i] = Some((j, a));
             }
+            if near > 0 {
+                let c = if a > 0.0 {
+                    a
+                } else {
+                    closeness(p, &wp, &items[j], &wj)
+                };
+                if c > 0.0 {
+                    mine.push((j, c));
+                }
+            }
+        }
+        if near > 0 {
+            mine.sort_by(|a, b| b.1.total_cmp(&a.1).then(rank[a.0].cmp(&rank[b.0])));
+            for (slot, &(j, c)) in close[i * near..(i + 1) * near].iter_mut().zip(&mine) {
+                *slot = (j as u32, c);
+            }
         }
     }
-    (0..n)
+    let mates = (0..n)
         .map(|i| {
             let (j, a) = best[i]?;
             (a >= t.mutual && best[j].is_some_and(|(k, _)| k == i)).then_some(j)
         })
-        .collect()
+        .collect();
+    (mates, close)
+}
+
+/// An empty slot of [`neighbourhood`]'s neighbour list.
+pub(crate) const NO_NEIGHBOUR: u32 = u32::MAX;
+
+/// The damped weighted Dice of two speaker-compatible quotes sharing at least one content
+/// word, whatever the cascade says; 0 otherwise. A looser, graded version of [`affinity`] for
+/// finding pairs worth a second look.
+pub(crate) fn closeness(a: &Prepared, wa: &[f32], b: &Prepared, wb: &[f32]) -> f32 {
+    if !speakers_compatible(a.speaker.as_deref(), b.speaker.as_deref()) {
+        return 0.0;
+    }
+    let (ta, tb, shared) = set_weights(a, wa, b, wb);
+    if ta + tb <= 0.0 || !shares_content(a, b) {
+        return 0.0;
+    }
+    overlap_score(2.0 * shared / (ta + tb), a, b)
+}
+
+fn shares_content(a: &Prepared, b: &Prepared) -> bool {
+    let (mut i, mut j) = (0, 0);
+    while i < a.set.len() && j < b.set.len() {
+        match a.set[i].cmp(&b.set[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                if is_content(a.set[i]) {
+                    return true;
+                }
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    false
 }
 
 /// Weighted Dice damped by the square root of the length ratio: two renderings of one remark

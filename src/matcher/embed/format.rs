@@ -62,6 +62,8 @@ pub(crate) struct Tensor<'a> {
 
 /// A parsed file: header, vocabulary and tensor directory, borrowing the file's bytes.
 pub(crate) struct Parsed<'a> {
+    /// The whole file the tensors point into.
+    pub base: &'a [u8],
     pub header: Header,
     pub vocab: VocabData<'a>,
     pub tensors: Vec<Tensor<'a>>,
@@ -231,6 +233,7 @@ pub(crate) fn parse<'a>(data: &'a [u8], path: &Path) -> Result<Parsed<'a>, Embed
         }
     }
     Ok(Parsed {
+        base: data,
         header,
         vocab: VocabData {
             pieces,

@@ -216,13 +216,21 @@ pub fn link_clusters(
         // Each other-language unit brings at most CANDIDATES_PER_UNIT dominant units: those
         // sharing the most anchor words with it, so the cost stays proportional to the number
         // of other-language quotes whatever the size of the batch.
-        let mut by_anchor: std::collections::HashMap<String, Vec<usize>> = Default::default();
+        // Only the anchors of the other-language units are indexed: a few hundred words, not
+        // every name in a large batch.
+        let mut by_anchor: std::collections::HashMap<String, Vec<usize>> = (0..units.len())
+            .filter(|&u| lang[u] != dominant)
+            .flat_map(|u| anchor_words(members[units[u].0].text))
+            .map(|w| (w, Vec::new()))
+            .collect();
         for u in (0..units.len()).filter(|&u| lang[u] == dominant) {
-            let mut words: Vec<String> = anchor_words(members[units[u].0].text).collect();
+            let mut words: Vec<String> = anchor_words(members[units[u].0].text)
+                .filter(|w| by_anchor.contains_key(w))
+                .collect();
             words.sort_unstable();
             words.dedup();
             for w in words {
-                by_anchor.entry(w).or_default().push(u);
+                by_anchor.get_mut(&w).expect("filtered above").push(u);
             }
         }
         let mut chosen: Vec<usize> = Vec::new();

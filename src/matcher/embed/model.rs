@@ -1,9 +1,11 @@
 //! The multilingual-e5-small encoder: a 12-layer BERT (XLM-RoBERTa vocabulary), mean pooled.
 //!
-//! Layer weights are dequantized to f32 once at load (85 MB), because the matrix products run
-//! through `matrixmultiply`'s f32 kernels, which are several times faster than dequantizing
-//! blocks on the fly; the word-embedding table (250k rows, 54 MB as 4-bit) stays quantized and
-//! only the rows a batch uses are expanded.
+//! Weights stay 4-bit in memory (66 MB instead of 140 MB as f32, which mattered for the peak
+//! RSS of a large clustering run). A layer matrix is expanded to f32 into a scratch buffer just
+//! before its product, which runs through `matrixmultiply`'s f32 kernels: expanding is linear
+//! in the weights while the product is that times the batch's tokens (up to
+//! [`BATCH_TOKENS`]), so it costs a few percent. Of the word-embedding table (250k rows) only
+//! the rows a batch uses are expanded.
 
 use rayon::prelude::*;
 
@@ -19,8 +21,8 @@ const PREFIX: &str = "query: ";
 const BATCH_TOKENS: usize = 1024;
 
 struct Linear {
-    /// Row-major `[out][in]`.
-    w: Vec<f32>,
+    /// Q4_0 blocks of the row-major `[out][in]` matrix.
+    q: Vec<u8>,
     b: Vec<f32>,
     n_in: usize,
     n_out: usize,
@@ -45,8 +47,11 @@ struct Layer {
 pub(crate) struct Encoder {
     h: Header,
     tok: Tokenizer,
-    /// Q4_0 rows of the word-embedding table.
-    word: Vec<u8>,
+    /// The weights file as read; the word-embedding table (54 MB of it) is used in place, at
+    /// `word`, rather than copied, so loading never holds two copies of it.
+    file: Vec<u8>,
+    /// Byte range of the Q4_0 rows of the word-embedding table in `file`.
+    word: std::ops::Range<usize>,
     pos: Vec<f32>,
     token_type: Vec<f32>,
     emb_norm: Norm,
@@ -57,15 +62,12 @@ impl Encoder {
     pub(crate) fn from_parsed(p: &Parsed<'_>, path: &Path) -> Result<Self, EmbedError> {
         let h = p.header;
         let f32t = |name: &str, n: usize| p.tensor(name, 0, n, path).map(f32_slice);
-        let q4 = |name: &str, n_out: usize, n_in: usize| -> Result<Vec<f32>, EmbedError> {
-            let raw = p.tensor(name, 1, n_out * n_in, path)?;
-            let mut w = vec![0.0; n_out * n_in];
-            dequantize_q4(raw, &mut w);
-            Ok(w)
+        let q4 = |name: &str, n_out: usize, n_in: usize| -> Result<Vec<u8>, EmbedError> {
+            Ok(p.tensor(name, 1, n_out * n_in, path)?.to_vec())
         };
         let linear = |l: usize, n: &str, n_out: usize, n_in: usize| -> Result<Linear, EmbedError> {
             Ok(Linear {
-                w: q4(&format!("l{l}.{n}.w"), n_out, n_in)?,
+                q: q4(&format!("l{l}.{n}.w"), n_out, n_in)?,
                 b: f32t(&format!("l{l}.{n}.b"), n_out)?,
                 n_in,
                 n_out,
@@ -87,7 +89,8 @@ impl Encoder {
                 );
                 Ok(Layer {
                     qkv: Linear {
-                        w: [q.w, k.w, v.w].concat(),
+                        // Q4_0 blocks run along rows, so stacking rows is stacking bytes.
+                        q: [q.q, k.q, v.q].concat(),
                         b: [q.b, k.b, v.b].concat(),
                         n_in: d,
                         n_out: 3 * d,
@@ -108,7 +111,12 @@ impl Encoder {
             });
         }
         Ok(Self {
-            word: p.tensor("emb.word", 1, h.vocab * d, path)?.to_vec(),
+            file: Vec::new(),
+            word: {
+                let t = p.tensor("emb.word", 1, h.vocab * d, path)?;
+                let at = t.as_ptr() as usize - p.base.as_ptr() as usize;
+                at..at + t.len()
+            },
             pos: f32t("emb.pos", h.max_pos * d)?,
             // Quotes are single segments: token type 0 only.
             token_type: f32t("emb.type", h.type_vocab * d)?[..d].to_vec(),
@@ -117,6 +125,12 @@ impl Encoder {
             tok,
             h,
         })
+    }
+
+    /// Hands over the file `from_parsed` read from (the parse must have been of this buffer).
+    pub(crate) fn keep_file(&mut self, file: Vec<u8>) {
+        debug_assert!(self.word.end <= file.len());
+        self.file = file;
     }
 
     pub(crate) fn dim(&self) -> usize {
@@ -186,7 +200,8 @@ impl Encoder {
         for s in seqs {
             for (p, &id) in s.iter().enumerate() {
                 let row = &mut x[r * d..(r + 1) * d];
-                let q = &self.word[id as usize * row_bytes..(id as usize + 1) * row_bytes];
+                let word = &self.file[self.word.clone()];
+                let q = &word[id as usize * row_bytes..(id as usize + 1) * row_bytes];
                 dequantize_q4(q, row);
                 let pos = &self.pos[p * d..(p + 1) * d];
                 for ((v, a), b) in row.iter_mut().zip(pos).zip(&self.token_type) {
@@ -205,8 +220,9 @@ impl Encoder {
         let hd = d / heads;
         let scale = 1.0 / (hd as f32).sqrt();
         let mut prob = Vec::new();
+        let mut w = Vec::new();
         for l in &self.layers {
-            matmul(&x, &l.qkv, &mut qkv);
+            matmul(&x, &l.qkv, &mut qkv, &mut w);
             let mut start = 0;
             for s in seqs {
                 let n = s.len();
@@ -238,13 +254,13 @@ impl Encoder {
                 }
                 start += n;
             }
-            matmul(&ctx, &l.attn_out, &mut tmp);
+            matmul(&ctx, &l.attn_out, &mut tmp, &mut w);
             layer_norm(&mut x, Some(&tmp), &l.attn_norm, d, self.h.eps);
-            matmul(&x, &l.ffn_in, &mut mid);
+            matmul(&x, &l.ffn_in, &mut mid, &mut w);
             for v in mid.iter_mut() {
                 *v = gelu(*v);
             }
-            matmul(&mid, &l.ffn_out, &mut tmp);
+            matmul(&mid, &l.ffn_out, &mut tmp, &mut w);
             layer_norm(&mut x, Some(&tmp), &l.out_norm, d, self.h.eps);
         }
 
@@ -267,10 +283,13 @@ impl Encoder {
 }
 
 /// `y = x Wᵀ + b` for the `[T, n_in]` matrix `x`.
-fn matmul(x: &[f32], l: &Linear, y: &mut [f32]) {
+/// `w` is scratch space for the expanded weights.
+fn matmul(x: &[f32], l: &Linear, y: &mut [f32], w: &mut Vec<f32>) {
     let t = x.len() / l.n_in;
     debug_assert_eq!(y.len(), t * l.n_out);
-    // SAFETY: the pointers cover `x` ([t][n_in]), `l.w` ([n_out][n_in], read as its
+    w.resize(l.n_out * l.n_in, 0.0);
+    dequantize_q4(&l.q, w);
+    // SAFETY: the pointers cover `x` ([t][n_in]), `w` ([n_out][n_in], read as its
     // transpose through the strides) and `y` ([t][n_out]), all within their slices, and `y`
     // does not alias the inputs (it is a distinct &mut).
     unsafe {
@@ -282,7 +301,7 @@ fn matmul(x: &[f32], l: &Linear, y: &mut [f32]) {
             x.as_ptr(),
             l.n_in as isize,
             1,
-            l.w.as_ptr(),
+            w.as_ptr(),
             1,
             l.n_in as isize,
             0.0,
