@@ -31,14 +31,7 @@ pub(crate) struct Resolver {
     /// article names the same people over and over, and tokenizing and classifying each
     /// mention again was a sixth of all extraction work.
     run_names: FxHashMap<String, Vec<Named>>,
-    /// The name and titles of each capitalized run classified so far, by the run's words:
-    /// the same runs recur sentence after sentence, and classifying one costs far more than
-    /// a look-up. [`classify_np`] reads nothing but the words, so the words are the key.
-    run_np: RunNames,
 }
-
-/// [`Resolver::run_np`]: a run's words joined by spaces, and what the run names.
-type RunNames = FxHashMap<String, Option<(String, Vec<String>)>>;
 
 /// A name found in a run of text: its byte offset from the run's start, the name and its titles.
 type Named = (usize, String, Vec<String>);
@@ -352,7 +345,7 @@ impl Resolver {
             }
             toks.clear();
             super::token::tokenize(body, start, end, &mut toks);
-            let names: Vec<Named> = names_in(&toks, &mut self.run_np)
+            let names: Vec<Named> = names_in(&toks)
                 .into_iter()
                 .map(|(at, name, titles)| (at - start, name, titles))
                 .collect();
@@ -378,7 +371,7 @@ impl Resolver {
 
     /// Records the person-like capitalized runs of one sentence (or part of one).
     fn observe_run(&mut self, toks: &[Tok]) {
-        for (at, name, titles) in names_in(toks, &mut self.run_np) {
+        for (at, name, titles) in names_in(toks) {
             self.observe_name(&name, &titles, at);
         }
     }
@@ -451,7 +444,7 @@ impl Resolver {
 
 /// The person-like capitalized runs of one sentence (or part of one): each name with the byte
 /// offset of its first word and its titles.
-fn names_in(toks: &[Tok], run_np: &mut RunNames) -> Vec<Named> {
+fn names_in(toks: &[Tok]) -> Vec<Named> {
     let (lo, hi) = (0, toks.len());
     let mut out = Vec::new();
     let mut i = lo;
@@ -483,54 +476,30 @@ fn names_in(toks: &[Tok], run_np: &mut RunNames) -> Vec<Named> {
             a += 1;
         }
         if j - a >= 2 || (j - a == 1 && a > i) {
-            // No token holds a space, so the words joined by spaces key the run exactly.
-            let mut key = String::with_capacity(toks[a..j].iter().map(|t| t.text.len() + 1).sum());
-            for t in &toks[a..j] {
-                key.push_str(t.text);
-                key.push(' ');
-            }
-            let named = match run_np.get(&key) {
-                Some(named) => named.clone(),
-                None => {
-                    let named = classify_run(&toks[a..j]);
-                    run_np.insert(key, named.clone());
-                    named
-                }
+            // A possessive ends the run ("Trump’s"); the name is without it.
+            let stripped: Vec<Tok>;
+            let run = if toks[j - 1].is_possessive() {
+                stripped = toks[a..j]
+                    .iter()
+                    .map(|t| {
+                        let mut t = *t;
+                        t.text = t.text.trim_end_matches("’s").trim_end_matches("'s");
+                        t
+                    })
+                    .collect();
+                &stripped[..]
+            } else {
+                &toks[a..j]
             };
-            if let Some((name, titles)) = named {
-                out.push((toks[a].start, name, titles));
+            if let Some((_, Np::Name { name, titles })) = classify_np(run) {
+                if name.split_whitespace().count() >= 2 || !titles.is_empty() {
+                    out.push((toks[a].start, name, titles));
+                }
             }
         }
         i = j.max(i + 1);
     }
     out
-}
-
-/// The name and titles a capitalized run gives, if it names someone.
-fn classify_run(run: &[Tok]) -> Option<(String, Vec<String>)> {
-    // A possessive ends the run ("Trump’s"); the name is without it.
-    let stripped: Vec<Tok>;
-    let run = if run[run.len() - 1].is_possessive() {
-        stripped = run
-            .iter()
-            .map(|t| {
-                let mut t = *t;
-                t.text = t.text.trim_end_matches("’s").trim_end_matches("'s");
-                t
-            })
-            .collect();
-        &stripped[..]
-    } else {
-        run
-    };
-    match classify_np(run) {
-        Some((_, Np::Name { name, titles }))
-            if name.split_whitespace().count() >= 2 || !titles.is_empty() =>
-        {
-            Some((name, titles))
-        }
-        _ => None,
-    }
 }
 
 #[cfg(test)]
