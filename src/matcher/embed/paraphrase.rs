@@ -1,0 +1,422 @@
+//! The paraphrase stage: a second look, through sentence embeddings, at the few pairs of
+//! quotes the lexical cascade left in different clusters although they share rare words.
+//!
+//! Two renderings of one remark can share too few words for the cascade ("He died on the
+//! spot" / "The driver was killed instantly"), while two sentences of one story can share most
+//! of theirs. Words alone cannot separate these; meaning can, but embedding every quote costs
+//! far more than the lexical cascade (about 50 quotes a second per core against 20,000). So
+//! only *gray* pairs are embedded: a quote and its closest lexical neighbours (see
+//! `similarity::neighbourhood`) whose damped weighted Dice is at least [`GRAY_FLOOR`] and
+//! which ended up in different clusters. In news, where most quotes have no rendering but
+//! their own copies, that is a small share of the batch; the stage is skipped (and the model
+//! never loaded) when there is none.
+//!
+//! A gray pair joins its two clusters when the two quotes are each other's closest gray
+//! partner in meaning (a relative criterion, like the lexical stage's reciprocal best match),
+//! their cosine is at least [`PARAPHRASE_THRESHOLD`], and every embedded member of one cluster
+//! is that close to every embedded member of the other (complete link, so no chaining).
+
+use super::{cosine, EmbedError, Embedder};
+use crate::matcher::{speakers_compatible, ClusterId, Day, TIME_WINDOW_DAYS};
+
+/// Damped weighted Dice (the overlap stage's score, without its shared-content minimum) from
+/// which a split pair of lexical neighbours is looked at again.
+pub const GRAY_FLOOR: f32 = 0.1;
+/// Closest lexical neighbours of each quote that may form gray pairs.
+pub const GRAY_NEIGHBOURS: usize = 2;
+/// Cosine of multilingual-e5-small embeddings (`query: ` prefix) at or above which a gray pair
+/// of mutual closest partners is one statement.
+pub const PARAPHRASE_THRESHOLD: f32 = 0.9;
+/// How much looser than the tighter of its two parts (lowest cosine between embedded members)
+/// a merged cluster may be.
+pub const PARAPHRASE_MARGIN: f32 = 0.03;
+/// Most texts `quotetrace cluster` embeds for the paraphrase stage by default: about 20 s of
+/// one core. Measured gray zones: 193 texts for wmt21-de-en and 497 for wmt21-cs-en (2,000
+/// quotes each), 3,437 for fisher-dev (8,124), but 4,522 for 10,000 AllSides news quotes and
+/// 46,000+ for 100,000, where it would cost minutes for a few dozen links; so a larger gray
+/// zone is skipped (with a note) unless the caller raises the budget.
+pub const PARAPHRASE_BUDGET: usize = 1_000;
+
+/// One quote of the batch, as the paraphrase stage sees it.
+#[derive(Clone, Copy, Debug)]
+pub struct Quote<'a> {
+    /// The original wording.
+    pub text: &'a str,
+    /// Speaker key, when known.
+    pub speaker: Option<&'a str>,
+    /// Publication day, when known: a rewording joins only within the time window
+    /// ([`TIME_WINDOW_DAYS`]), as in the lexical stage.
+    pub day: Option<Day>,
+}
+
+/// What [`link_paraphrases`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ParaphraseReport {
+    /// Gray pairs looked at.
+    pub pairs: usize,
+    /// Quotes embedded.
+    pub embedded: usize,
+    /// Cluster merges made.
+    pub linked: usize,
+}
+
+/// Tunable cut-offs of [`link_paraphrases`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ParaphraseThresholds {
+    /// See [`PARAPHRASE_THRESHOLD`].
+    pub cosine: f32,
+    /// Only pairs that are each other's closest gray partner may join.
+    pub mutual: bool,
+    /// See [`PARAPHRASE_MARGIN`].
+    pub margin: f32,
+}
+
+impl Default for ParaphraseThresholds {
+    fn default() -> Self {
+        Self {
+            cosine: PARAPHRASE_THRESHOLD,
+            mutual: true,
+            margin: PARAPHRASE_MARGIN,
+        }
+    }
+}
+
+/// How many texts [`link_paraphrases`] would embed for these `ids` and `pairs`: 0 when no
+/// pair is split.
+pub fn paraphrase_work(ids: &[ClusterId], pairs: &[(usize, usize)]) -> usize {
+    work(ids, pairs).1.len()
+}
+
+/// The pairs worth looking at and the quotes to embed: the split pairs, and the pairs within a
+/// cluster that touch a quote of a split pair (a quote may only leave for a quote of another
+/// cluster that is closer in meaning than its own close neighbours are).
+fn work(ids: &[ClusterId], pairs: &[(usize, usize)]) -> (Vec<(usize, usize)>, Vec<usize>) {
+    let mut pairs: Vec<(usize, usize)> = pairs
+        .iter()
+        .map(|&(a, b)| (a.min(b), a.max(b)))
+        .filter(|&(a, b)| a != b)
+        .collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    let mut ends: Vec<usize> = pairs
+        .iter()
+        .filter(|&&(a, b)| ids[a] != ids[b])
+        .flat_map(|&(a, b)| [a, b])
+        .collect();
+    ends.sort_unstable();
+    ends.dedup();
+    if ends.is_empty() {
+        return (Vec::new(), Vec::new());
+    }
+    let touches = |i: usize| ends.binary_search(&i).is_ok();
+    let pairs: Vec<(usize, usize)> = pairs
+        .into_iter()
+        .filter(|&(a, b)| touches(a) || touches(b))
+        .collect();
+    let mut ends: Vec<usize> = pairs.iter().flat_map(|&(a, b)| [a, b]).collect();
+    ends.sort_unstable();
+    ends.dedup();
+    (pairs, ends)
+}
+
+/// Joins clusters through gray `pairs` (indices into `quotes` and `ids`) whose embeddings agree
+/// (see the module docs), rewriting `ids`; a merged cluster takes the smaller id, so the result
+/// is as independent of input order as `ids` and `pairs` are.
+///
+/// # Panics
+/// When `quotes` and `ids` differ in length or a pair is out of range.
+pub fn link_paraphrases(
+    quotes: &[Quote<'_>],
+    ids: &mut [ClusterId],
+    pairs: &[(usize, usize)],
+    embedder: &dyn Embedder,
+    t: ParaphraseThresholds,
+) -> Result<ParaphraseReport, EmbedError> {
+    assert_eq!(quotes.len(), ids.len(), "one id per quote");
+    let (pairs, ends) = work(ids, pairs);
+    if ends.is_empty() {
+        return Ok(ParaphraseReport::default());
+    }
+    let slot = |i: usize| ends.binary_search(&i).expect("an end of some pair");
+    let texts: Vec<&str> = ends.iter().map(|&i| quotes[i].text).collect();
+    let vecs = embedder.embed(&texts)?;
+    let cos = |a: usize, b: usize| cosine(&vecs[slot(a)], &vecs[slot(b)]);
+
+    // Each quote's closest neighbour in meaning, in its cluster or not.
+    let mut best: Vec<Option<(usize, f32)>> = vec![None; ends.len()];
+    let mut scored: Vec<(f32, usize, usize)> = Vec::with_capacity(pairs.len());
+    for &(a, b) in &pairs {
+        let s = cos(a, b);
+        for (x, y) in [(a, b), (b, a)] {
+            let e = &mut best[slot(x)];
+            if e.is_none_or(|(z, v)| s > v || (s == v && y < z)) {
+                *e = Some((y, s));
+            }
+        }
+        if s >= t.cosine && ids[a] != ids[b] {
+            scored.push((s, a, b));
+        }
+    }
+    scored.sort_unstable_by(|p, q| q.0.total_cmp(&p.0).then((p.1, p.2).cmp(&(q.1, q.2))));
+
+    // Embedded members and speakers per cluster, looked up by current id.
+    let mut members: std::collections::HashMap<ClusterId, Vec<usize>> = Default::default();
+    for &i in &ends {
+        members.entry(ids[i]).or_default().push(i);
+    }
+    let mut speakers: std::collections::HashMap<ClusterId, Vec<&str>> = Default::default();
+    for (q, &id) in quotes.iter().zip(ids.iter()) {
+        if let Some(s) = q.speaker {
+            let list = speakers.entry(id).or_default();
+            if !list.contains(&s) {
+                list.push(s);
+            }
+        }
+    }
+    // First and last day of the dated members per cluster.
+    let mut spans: std::collections::HashMap<ClusterId, (Day, Day)> = Default::default();
+    for (q, &id) in quotes.iter().zip(ids.iter()) {
+        if let Some(d) = q.day {
+            let e = spans.entry(id).or_insert((d, d));
+            *e = (e.0.min(d), e.1.max(d));
+        }
+    }
+    let mut parent: std::collections::HashMap<ClusterId, ClusterId> = Default::default();
+    let find = |parent: &std::collections::HashMap<ClusterId, ClusterId>, mut c: ClusterId| {
+        while let Some(&p) = parent.get(&c) {
+            c = p;
+        }
+        c
+    };
+    let mut linked = 0;
+    for &(_, a, b) in &scored {
+        if t.mutual
+            && !(best[slot(a)].is_some_and(|(y, _)| y == b)
+                && best[slot(b)].is_some_and(|(y, _)| y == a))
+        {
+            continue;
+        }
+        let (ca, cb) = (find(&parent, ids[a]), find(&parent, ids[b]));
+        if ca == cb {
+            continue;
+        }
+        let empty = Vec::new();
+        let (ma, mb) = (
+            members.get(&ca).unwrap_or(&empty),
+            members.get(&cb).unwrap_or(&empty),
+        );
+        let cross = ma
+            .iter()
+            .flat_map(|&x| mb.iter().map(move |&y| (x, y)))
+            .map(|(x, y)| cos(x, y))
+            .fold(f32::INFINITY, f32::min);
+        if cross < t.cosine {
+            continue;
+        }
+        // Relative: the merged cluster may not be looser than its parts.
+        let intra = |m: &[usize]| {
+            let mut v = f32::INFINITY;
+            for (k, &x) in m.iter().enumerate() {
+                for &y in &m[k + 1..] {
+                    v = v.min(cos(x, y));
+                }
+            }
+            v
+        };
+        let tight = intra(ma).min(intra(mb));
+        if tight.is_finite() && cross < tight - t.margin {
+            continue;
+        }
+        let (sa, sb) = (
+            speakers.get(&ca).map_or(&[][..], Vec::as_slice),
+            speakers.get(&cb).map_or(&[][..], Vec::as_slice),
+        );
+        if !sa
+            .iter()
+            .all(|&x| sb.iter().all(|&y| speakers_compatible(Some(x), Some(y))))
+        {
+            continue;
+        }
+        let span = match (spans.get(&ca), spans.get(&cb)) {
+            (Some(&(a0, a1)), Some(&(b0, b1))) => Some((a0.min(b0), a1.max(b1))),
+            (a, b) => a.or(b).copied(),
+        };
+        if span.is_some_and(|(first, last)| last - first > TIME_WINDOW_DAYS) {
+            continue;
+        }
+        let (keep, gone) = (ca.min(cb), ca.max(cb));
+        if let Some(span) = span {
+            spans.remove(&gone);
+            spans.insert(keep, span);
+        }
+        parent.insert(gone, keep);
+        let moved = members.remove(&gone).unwrap_or_default();
+        members.entry(keep).or_default().extend(moved);
+        let moved = speakers.remove(&gone).unwrap_or_default();
+        let list = speakers.entry(keep).or_default();
+        for s in moved {
+            if !list.contains(&s) {
+                list.push(s);
+            }
+        }
+        linked += 1;
+    }
+    if linked > 0 {
+        for id in ids.iter_mut() {
+            *id = find(&parent, *id);
+        }
+    }
+    Ok(ParaphraseReport {
+        pairs: scored.len(),
+        embedded: ends.len(),
+        linked,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Embeds by table look-up: each text names its vector.
+    struct Table(Vec<(&'static str, Vec<f32>)>);
+
+    impl Embedder for Table {
+        fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+            Ok(texts
+                .iter()
+                .map(|t| {
+                    let v = &self.0.iter().find(|e| e.0 == *t).expect("known text").1;
+                    let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+                    v.iter().map(|x| x / n).collect()
+                })
+                .collect())
+        }
+        fn dim(&self) -> usize {
+            3
+        }
+    }
+
+    fn quotes<'a>(texts: &[&'a str]) -> Vec<Quote<'a>> {
+        texts
+            .iter()
+            .map(|&text| Quote {
+                text,
+                speaker: None,
+                day: None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_split_pair_close_in_meaning_joins() {
+        let table = Table(vec![
+            ("a", vec![1.0, 0.1, 0.0]),
+            ("b", vec![1.0, 0.15, 0.0]),
+            ("c", vec![0.0, 0.0, 1.0]),
+        ]);
+        let q = quotes(&["a", "b", "c"]);
+        let mut ids = vec![0, 1, 2];
+        let r = link_paraphrases(
+            &q,
+            &mut ids,
+            &[(0, 1), (1, 2)],
+            &table,
+            ParaphraseThresholds::default(),
+        )
+        .unwrap();
+        assert_eq!(ids, vec![0, 0, 2]);
+        assert_eq!((r.embedded, r.linked), (3, 1));
+    }
+
+    #[test]
+    fn a_rewording_never_joins_across_the_time_window() {
+        let table = Table(vec![
+            ("a", vec![1.0, 0.1, 0.0]),
+            ("b", vec![1.0, 0.15, 0.0]),
+        ]);
+        let q = [
+            Quote {
+                text: "a",
+                speaker: None,
+                day: Some(0),
+            },
+            Quote {
+                text: "b",
+                speaker: None,
+                day: Some(TIME_WINDOW_DAYS + 1),
+            },
+        ];
+        let mut ids = vec![0, 1];
+        link_paraphrases(
+            &q,
+            &mut ids,
+            &[(0, 1)],
+            &table,
+            ParaphraseThresholds::default(),
+        )
+        .unwrap();
+        assert_eq!(ids, vec![0, 1]);
+    }
+
+    #[test]
+    fn a_quote_closer_to_its_own_cluster_stays() {
+        // a1/a2 and b1/b2 are two statements of one story: a1 is close to b1, but closer to
+        // its own cluster-mate a2, so the clusters stay apart.
+        let table = Table(vec![
+            ("a1", vec![1.0, 0.2, 0.0]),
+            ("a2", vec![1.0, 0.25, 0.0]),
+            ("b1", vec![1.0, 0.4, 0.0]),
+            ("b2", vec![1.0, 0.45, 0.0]),
+        ]);
+        let q = quotes(&["a1", "a2", "b1", "b2"]);
+        let mut ids = vec![0, 0, 1, 1];
+        let pairs = [(0, 1), (2, 3), (0, 2)];
+        let t = ParaphraseThresholds {
+            cosine: 0.9,
+            ..ParaphraseThresholds::default()
+        };
+        link_paraphrases(&q, &mut ids, &pairs, &table, t).unwrap();
+        assert_eq!(ids, vec![0, 0, 1, 1]);
+    }
+
+    #[test]
+    fn nothing_split_embeds_nothing_and_speakers_bind() {
+        let table = Table(vec![
+            ("x", vec![1.0, 0.0, 0.0]),
+            ("y", vec![1.0, 0.01, 0.0]),
+        ]);
+        let mut ids = vec![0, 0];
+        assert_eq!(paraphrase_work(&ids, &[(0, 1)]), 0);
+        let r = link_paraphrases(
+            &quotes(&["x", "y"]),
+            &mut ids,
+            &[(0, 1)],
+            &table,
+            ParaphraseThresholds::default(),
+        )
+        .unwrap();
+        assert_eq!(r, ParaphraseReport::default());
+        let q = [
+            Quote {
+                text: "x",
+                speaker: Some("marco rubio"),
+                day: None,
+            },
+            Quote {
+                text: "y",
+                speaker: Some("gustavo petro"),
+                day: None,
+            },
+        ];
+        let mut ids = vec![0, 1];
+        link_paraphrases(
+            &q,
+            &mut ids,
+            &[(0, 1)],
+            &table,
+            ParaphraseThresholds::default(),
+        )
+        .unwrap();
+        assert_eq!(ids, vec![0, 1]);
+    }
+}
