@@ -352,24 +352,7 @@ pub fn link_clusters(
 mod tests {
     use super::*;
 
-    /// Embeds by table look-up: each text names its vector.
-    struct Table(Vec<(&'static str, Vec<f32>)>);
-
-    impl Embedder for Table {
-        fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
-            Ok(texts
-                .iter()
-                .map(|t| {
-                    let v = &self.0.iter().find(|e| e.0 == *t).expect("known text").1;
-                    let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-                    v.iter().map(|x| x / n).collect()
-                })
-                .collect())
-        }
-        fn dim(&self) -> usize {
-            2
-        }
-    }
+    use crate::matcher::embed::test_table::Table;
 
     fn member<'a>(text: &'a str, lang: &'a str, speaker: Option<&'a str>) -> Member<'a> {
         Member {

@@ -27,6 +27,31 @@ mod model;
 mod paraphrase;
 mod tokenizer;
 
+/// An [`Embedder`] for unit tests: each text names its vector.
+#[cfg(test)]
+pub(crate) mod test_table {
+    use super::{EmbedError, Embedder};
+
+    /// Embeds by table look-up, normalizing each listed vector.
+    pub(crate) struct Table(pub Vec<(&'static str, Vec<f32>)>);
+
+    impl Embedder for Table {
+        fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+            Ok(texts
+                .iter()
+                .map(|t| {
+                    let v = &self.0.iter().find(|e| e.0 == *t).expect("known text").1;
+                    let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+                    v.iter().map(|x| x / n).collect()
+                })
+                .collect())
+        }
+        fn dim(&self) -> usize {
+            self.0.first().map_or(0, |e| e.1.len())
+        }
+    }
+}
+
 pub use link::{
     is_multilingual, link_clusters, LinkReport, LinkThresholds, Member, SAME_LANG_THRESHOLD,
     SMALL_SHARE_RATIO, XLING_THRESHOLD,
