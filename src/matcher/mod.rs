@@ -59,6 +59,7 @@ pub use cluster::{
 };
 pub use embed::{EmbedError, Embedder};
 pub use lookup::{fragment_coverage, fragment_terms, Vocabulary};
+pub(crate) use similarity::align_bound;
 pub use similarity::{
     features, same_statement, same_statement_with, speakers_compatible, Features, Link, Thresholds,
 };

@@ -438,7 +438,7 @@ fn align(short: &Prepared, long: &Prepared) -> f32 {
 }
 
 /// Upper bound of [`align`]: the share of `short`'s edit cost whose words occur in `long` at all.
-fn align_bound(short: &Prepared, long: &Prepared) -> f32 {
+pub(crate) fn align_bound(short: &Prepared, long: &Prepared) -> f32 {
     let cost = |t: u64| if is_content(t) { 1.0f32 } else { 0.5 };
     let (mut found, mut total) = (0.0, 0.0);
     for &t in &short.terms {

@@ -47,6 +47,14 @@ pub fn terms(text: &str) -> Vec<String> {
     terms_of_folded(&crate::normalize::fold(text))
 }
 
+/// [`terms`] of a text, each once, in order of first appearance.
+pub fn distinct_terms(text: &str) -> Vec<String> {
+    let mut words = terms(text);
+    let mut seen = std::collections::HashSet::new();
+    words.retain(|w| seen.insert(w.clone()));
+    words
+}
+
 /// [`terms`] of a text that is already folded.
 pub fn terms_of_folded(folded: &str) -> Vec<String> {
     folded
@@ -143,11 +151,7 @@ struct QueryWord {
 impl Store {
     /// Ranks clusters by how well one of their wordings contains `fragment`.
     pub fn lookup(&self, fragment: &str, limit: usize) -> Result<Vec<LookupHit>, StoreError> {
-        let mut words = terms(fragment);
-        {
-            let mut seen = std::collections::HashSet::new();
-            words.retain(|w| seen.insert(w.clone()));
-        }
+        let words = distinct_terms(fragment);
         if words.is_empty() {
             return Ok(vec![]);
         }

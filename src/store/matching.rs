@@ -217,15 +217,7 @@ pub fn may_match(a: &Prepared, b: &Prepared, th: &Thresholds) -> bool {
     if short.content < th.min_fragment_content {
         return false;
     }
-    let cost = |t: u64| if matcher::is_content(t) { 1.0f32 } else { 0.5 };
-    let (mut found, mut total) = (0.0f32, 0.0f32);
-    for &t in &short.terms {
-        total += cost(t);
-        if long.set.binary_search(&t).is_ok() {
-            found += cost(t);
-        }
-    }
-    total > 0.0 && found / total >= th.align - 1e-4
+    matcher::align_bound(short, long) >= th.align - 1e-4
 }
 
 /// Content words a rewording (the cascade's overlap stage) must share with the quote it

@@ -21,7 +21,7 @@ use std::collections::HashMap;
 
 use crate::matcher::embed::{self, EmbedError, Embedder, XLING_THRESHOLD};
 
-use super::lookup::{indexed, terms, LookupHit};
+use super::lookup::{distinct_terms, indexed, terms, LookupHit};
 use super::records::ClusterId;
 use super::{Store, StoreError};
 
@@ -123,11 +123,7 @@ impl Store {
 
     /// Clusters sharing the most anchors with `fragment`, best first, at most [`CANDIDATES`].
     fn anchor_candidates(&self, fragment: &str, lang: &str) -> Result<Vec<ClusterId>, StoreError> {
-        let mut words = terms(fragment);
-        {
-            let mut seen = std::collections::HashSet::new();
-            words.retain(|w| seen.insert(w.clone()));
-        }
+        let words = distinct_terms(fragment);
         // Whole words the store knows, rarest first; then cognate prefixes of the longest
         // words the store does not know.
         let mut known = Vec::new();
@@ -150,7 +146,9 @@ impl Store {
                 .filter(|w| w.chars().count() > COGNATE_PREFIX)
                 .map(|w| w.chars().take(COGNATE_PREFIX).collect()),
         );
-        probes.dedup();
+        // Two long words may share their cognate prefix.
+        let mut seen = std::collections::HashSet::new();
+        probes.retain(|p| seen.insert(p.clone()));
         probes.truncate(PROBES);
 
         let mut shared: HashMap<ClusterId, usize> = HashMap::new();
