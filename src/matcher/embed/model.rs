@@ -192,6 +192,25 @@ impl Encoder {
     /// `[T, hidden]` matrix so every weight is streamed once per batch, and attention stays
     /// within each sequence.
     fn forward(&self, seqs: &[&[u32]]) -> Vec<Vec<f32>> {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            return unsafe { self.forward_avx2(seqs) };
+        }
+        self.forward_body(seqs)
+    }
+
+    /// [`Self::forward`] compiled for AVX2. The attention, GELU and layer-norm loops (a sixth
+    /// of the time with the baseline's 128-bit vectors) run on 256-bit vectors. FMA stays off,
+    /// so every result is bit for bit what the portable path computes.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn forward_avx2(&self, seqs: &[&[u32]]) -> Vec<Vec<f32>> {
+        self.forward_body(seqs)
+    }
+
+    #[inline(always)]
+    fn forward_body(&self, seqs: &[&[u32]]) -> Vec<Vec<f32>> {
         let d = self.h.hidden;
         let t: usize = seqs.iter().map(|s| s.len()).sum();
         let mut x = vec![0.0f32; t * d];
@@ -318,6 +337,7 @@ fn matmul(x: &[f32], l: &Linear, y: &mut [f32], w: &mut Vec<f32>) {
 }
 
 /// `x = LayerNorm(x + add)` row by row.
+#[inline(always)]
 fn layer_norm(x: &mut [f32], add: Option<&[f32]>, n: &Norm, d: usize, eps: f32) {
     for (i, row) in x.chunks_exact_mut(d).enumerate() {
         if let Some(a) = add {
@@ -335,6 +355,7 @@ fn layer_norm(x: &mut [f32], add: Option<&[f32]>, n: &Norm, d: usize, eps: f32) 
 }
 
 /// The erf GELU of BERT.
+#[inline(always)]
 fn gelu(x: f32) -> f32 {
     0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2))
 }
@@ -342,6 +363,7 @@ fn gelu(x: f32) -> f32 {
 /// erf as a rational function of odd/even polynomials on [-4, 4] (absolute error below 1e-6,
 /// and erf is ±1 to f32 precision outside). Unlike `libm::erff` it has no branches or calls,
 /// so the GELU loop vectorizes; with `libm::erff` the GELU took a quarter of the forward pass.
+#[inline(always)]
 fn erf(x: f32) -> f32 {
     const A: [f32; 7] = [
         -2.726_142_3e-10,
@@ -368,6 +390,7 @@ fn erf(x: f32) -> f32 {
 
 /// Dot product with eight independent accumulators, so it vectorizes (a plain `.sum()` of
 /// floats must keep its order and stays scalar).
+#[inline(always)]
 pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0.0f32; 8];
     for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
