@@ -17,6 +17,7 @@ mod json;
 mod source;
 
 pub use error::InputError;
+pub(crate) use json::next_escape;
 pub use source::{read_inputs, Inputs, ReadOptions, DEFAULT_MAX_ARTICLE_BYTES};
 
 use serde::Serialize;

@@ -9,7 +9,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use flate2::read::MultiGzDecoder;
+use flate2::bufread::MultiGzDecoder;
 
 use super::{json, Article, InputError};
 
@@ -213,8 +213,11 @@ fn sniff(
     let head = reader.fill_buf().map_err(io_err)?;
     let gzip = head.starts_with(&[0x1f, 0x8b]);
     if gzip {
+        // The `bufread` decoder reads the already buffered input in place (the `read` one
+        // copies it through a buffer of its own), and a large output buffer lets the inflater
+        // copy less through its 32 KiB window: each call ends by saving its last 32 KiB there.
         reader = Box::new(BufReader::with_capacity(
-            1 << 16,
+            1 << 18,
             MultiGzDecoder::new(reader),
         ));
     }

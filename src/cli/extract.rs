@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
-use crate::article::{read_inputs, Article, Meta, ReadOptions, DEFAULT_MAX_ARTICLE_BYTES};
+use crate::article::{
+    next_escape, read_inputs, Article, Meta, ReadOptions, DEFAULT_MAX_ARTICLE_BYTES,
+};
 use crate::parse::{self, Quote};
 
 /// Find every quotation in articles, with its speaker, cue, channel and credits.
@@ -182,34 +184,6 @@ fn string(out: &mut Vec<u8>, s: &str) {
     }
     out.extend_from_slice(&b[from..]);
     out.push(b'"');
-}
-
-/// The index of the first byte of `b` that JSON escapes (`"`, `\\`, control characters),
-/// eight bytes per step: every quote's text goes through here.
-fn next_escape(b: &[u8]) -> Option<usize> {
-    const ONES: u64 = u64::MAX / 0xff;
-    const HIGH: u64 = ONES * 0x80;
-    // A byte of `x` is zero: the classic test, exact for the lowest such byte.
-    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
-    let mut chunks = b.chunks_exact(8);
-    let mut offset = 0;
-    for c in &mut chunks {
-        let x = u64::from_le_bytes(c.try_into().expect("eight bytes"));
-        // Below 0x20: with the top bit cleared, adding 0x60 leaves the top bit clear.
-        let control = !((x & (ONES * 0x7f)) + ONES * 0x60) & !x & HIGH;
-        let hits = control
-            | zero_byte(x ^ (ONES * u64::from(b'"')))
-            | zero_byte(x ^ (ONES * u64::from(b'\\')));
-        if hits != 0 {
-            return Some(offset + (hits.trailing_zeros() / 8) as usize);
-        }
-        offset += 8;
-    }
-    chunks
-        .remainder()
-        .iter()
-        .position(|&c| c < 0x20 || c == b'"' || c == b'\\')
-        .map(|k| offset + k)
 }
 
 #[derive(Serialize)]

@@ -1,10 +1,10 @@
 //! The lexicons of `grammar/`, compiled into the binary and parsed once.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::attribution::{self as attr, flag};
 
@@ -24,7 +24,7 @@ pub struct Outlet {
 }
 
 pub(crate) struct Lexicon {
-    pub roles: HashSet<String>,
+    pub roles: FxHashSet<String>,
     /// Channel phrases in ASCII lower case, longest match first: search lower-cased text.
     pub channels: AhoCorasick,
     pub channel_phrases: Vec<String>,
@@ -35,17 +35,21 @@ pub(crate) struct Lexicon {
     /// Credit patterns as (words before the outlet, words after), lower-case.
     pub credits: Vec<(String, String)>,
     /// Lower-cased canonical names and aliases, for exact look-ups.
-    pub outlet_names: HashMap<String, usize>,
+    pub outlet_names: FxHashMap<String, usize>,
     /// Given names and their usual gender (`'f'` or `'m'`).
-    pub first_names: HashMap<String, char>,
+    pub first_names: FxHashMap<String, char>,
     /// Countries, states and large cities, lower-case (`grammar/places.txt`): never a person.
-    pub places: HashSet<String>,
+    pub places: FxHashSet<String>,
     /// Lower-case word -> its categories (`attribution::flag`): function words, cues, titles,
     /// roles, looked up once per token. Titles are also keyed with their period ("sen.") and
     /// roles with their possessive ("president’s"), so a token needs a single look-up.
     pub words: WordTable,
     /// Outlet aliases in their exact case.
     pub alias_exact: FxHashMap<String, usize>,
+    /// Web domain -> the first outlet (in `outlets` order) that lists it: every new name with
+    /// a period ("Donald J. Trump") is tried as a domain, and a scan of all outlets was most
+    /// of the cost of telling people from organisations.
+    pub domain_outlet: FxHashMap<String, usize>,
 }
 
 fn lines(data: &str) -> impl Iterator<Item = &str> {
@@ -118,7 +122,7 @@ static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| {
             Some((pre.trim().to_lowercase(), post.trim().to_lowercase()))
         })
         .collect();
-    let mut outlet_names = HashMap::new();
+    let mut outlet_names = FxHashMap::default();
     for (k, o) in outlets.iter().enumerate() {
         outlet_names.insert(o.canonical.to_lowercase(), k);
         for a in &o.aliases {
@@ -157,8 +161,8 @@ static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| {
         };
         *words.entry(w.clone()).or_default() |= f;
     }
-    let titles: HashSet<String> = set(include_str!("../../grammar/titles.txt"));
-    let roles: HashSet<String> = set(include_str!("../../grammar/roles.txt"));
+    let titles: FxHashSet<String> = set(include_str!("../../grammar/titles.txt"));
+    let roles: FxHashSet<String> = set(include_str!("../../grammar/roles.txt"));
     for t in &titles {
         *words.entry(t.clone()).or_default() |= flag::TITLE;
     }
@@ -188,7 +192,14 @@ static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| {
             alias_exact.entry(a.clone()).or_insert(k);
         }
     }
+    let mut domain_outlet = FxHashMap::default();
+    for (k, o) in outlets.iter().enumerate() {
+        for d in &o.domains {
+            domain_outlet.entry(d.clone()).or_insert(k);
+        }
+    }
     Lexicon {
+        domain_outlet,
         words,
         alias_exact,
         first_names,
@@ -405,17 +416,17 @@ pub fn resolve_outlet(name: &str) -> Option<&'static str> {
         .unwrap_or("")
         .trim_start_matches("www.")
         .to_ascii_lowercase();
-    lex.outlets
-        .iter()
-        .find(|o| {
-            o.domains.iter().any(|d| {
-                host == *d
-                    || host.len() > d.len()
-                        && host.ends_with(d.as_str())
-                        && host.as_bytes()[host.len() - d.len() - 1] == b'.'
-            })
-        })
-        .map(|o| o.canonical.as_str())
+    outlet_by_host(&host).map(|k| lex.outlets[k].canonical.as_str())
+}
+
+/// The first outlet with a domain that is `host` or ends it after a dot: the host and each of
+/// its suffixes after a dot are looked up, and the lowest outlet index wins.
+fn outlet_by_host(host: &str) -> Option<usize> {
+    let lex = lexicon();
+    std::iter::once(host)
+        .chain(memchr::memchr_iter(b'.', host.as_bytes()).map(|k| &host[k + 1..]))
+        .filter_map(|d| lex.domain_outlet.get(d).copied())
+        .min()
 }
 
 #[cfg(test)]
@@ -436,6 +447,41 @@ mod tests {
             .any(|(a, b)| a == "as reported by" && b.is_empty()));
         assert!(lex.credits.iter().any(|(a, b)| a == "(" && b == ")"));
         assert!(lex.outlets.len() > 50);
+    }
+
+    #[test]
+    fn domains_resolve_as_a_scan_of_all_outlets_would() {
+        let lex = lexicon();
+        // The reference: the first outlet with a domain equal to the host or ending it after
+        // a dot.
+        let scan = |host: &str| {
+            lex.outlets.iter().position(|o| {
+                o.domains.iter().any(|d| {
+                    host == *d
+                        || host.len() > d.len()
+                            && host.ends_with(d.as_str())
+                            && host.as_bytes()[host.len() - d.len() - 1] == b'.'
+                })
+            })
+        };
+        let mut hosts: Vec<String> = vec![
+            "donald j. trump".into(),
+            "a.".into(),
+            ".".into(),
+            "x.co.uk".into(),
+        ];
+        for o in &lex.outlets {
+            for d in &o.domains {
+                hosts.push(d.clone());
+                hosts.push(format!("edition.{d}"));
+                hosts.push(format!("x{d}"));
+                hosts.push(format!("{d}.evil"));
+            }
+        }
+        for h in &hosts {
+            assert_eq!(outlet_by_host(h), scan(h), "{h}");
+        }
+        assert!(hosts.iter().filter(|h| scan(h).is_some()).count() > 50);
     }
 
     #[test]

@@ -338,11 +338,13 @@ fn attribute_all(body: &str, raw: &[RawQuote], mut emit: impl FnMut(usize, Attri
             next += 1;
         }
     };
-    let mut resolver = Resolver::default();
+    let mut resolver = Resolver::new();
     let mut seen_to = 0;
     // The speaker of the last quote of the previous block, and where that block ended.
     let mut previous: Option<(Speaker, usize)> = None;
-    let mut toks: Vec<Tok> = Vec::new();
+    // Room for a long paragraph from the start: grown from nothing, it was reallocated
+    // several times in every article.
+    let mut toks: Vec<Tok> = Vec::with_capacity(256);
     for (block_start, block_end, members) in blocks(body, raw) {
         flush(&mut result, members[0]);
         // Names in the text since the last block, for resolving pronouns and surnames.
@@ -385,7 +387,7 @@ fn attribute_all(body: &str, raw: &[RawQuote], mut emit: impl FnMut(usize, Attri
         // “…” ― Name entries must not hand one name down to the next entry.
         let mut carries = false;
         for &(lo, hi) in &sents {
-            resolver.observe_names(&toks[lo..hi], &[(0, hi - lo)]);
+            resolver.observe_names(body, &toks[lo..hi], &[(0, hi - lo)]);
             // Indirect speech ("Schiff said the administration may act.") names the speaker
             // that the next unattributed quote continues.
             if !toks[lo..hi].iter().any(|t| t.quote().is_some()) {

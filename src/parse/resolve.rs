@@ -19,18 +19,87 @@ struct Entity {
     seen: usize,
 }
 
-/// Names seen so far in one article, most recent last.
+/// What runs of text name, by the run's text. What a run names depends on its text alone, and
+/// articles name the same people over and over, within an article and from one to the next:
+/// tokenizing and classifying each mention again was a sixth of all extraction work. Kept
+/// from article to article on each thread (see [`Resolver::new`]), and emptied when it holds
+/// [`NameCache::MAX`] runs, so memory stays bounded whatever the input size.
 #[derive(Debug, Default)]
+struct NameCache {
+    /// Capitalized runs of running text ([`Resolver::observe_text`]): their names, each with
+    /// its byte offset from the run's start.
+    text_runs: FxHashMap<Box<str>, Vec<Named>>,
+    /// Capitalized runs of tokens ([`names_in`]): the name each holds, if any, with its byte
+    /// offset from the run's start.
+    token_runs: FxHashMap<Box<str>, Option<Named>>,
+    /// The emptied collections of the last article's [`Resolver`]: grown again from nothing
+    /// for each article, their tables were rehashed a dozen times per article.
+    spare: Spare,
+}
+
+#[derive(Debug, Default)]
+struct Spare {
+    entities: Vec<Entity>,
+    by_name: FxHashMap<String, usize>,
+    by_last: FxHashMap<String, Vec<usize>>,
+}
+
+impl NameCache {
+    const MAX: usize = 1 << 15;
+    /// Collections with room for more entities than this are not kept for the next article.
+    const MAX_SPARE: usize = 1 << 12;
+}
+
+thread_local! {
+    /// The [`NameCache`] between two articles of this thread.
+    static NAME_CACHE: std::cell::RefCell<NameCache> = std::cell::RefCell::default();
+}
+
+/// Names seen so far in one article, most recent last.
+#[derive(Debug)]
 pub(crate) struct Resolver {
     entities: Vec<Entity>,
     /// Index of `entities` by name, and by last word of the name (for "Petro" -> "Gustavo
     /// Petro"): every capitalized run of an article is looked up, so no linear scans.
     by_name: FxHashMap<String, usize>,
     by_last: FxHashMap<String, Vec<usize>>,
-    /// The names found in each capitalized run of running text, by the run's text: an
-    /// article names the same people over and over, and tokenizing and classifying each
-    /// mention again was a sixth of all extraction work.
-    run_names: FxHashMap<String, Vec<Named>>,
+    cache: NameCache,
+}
+
+impl Resolver {
+    /// A resolver for a new article, with the name cache of the articles before it.
+    pub fn new() -> Resolver {
+        let mut cache = NAME_CACHE.with(|c| c.take());
+        let spare = std::mem::take(&mut cache.spare);
+        if cache.text_runs.len() + cache.token_runs.len() >= NameCache::MAX {
+            cache = NameCache::default();
+        }
+        Resolver {
+            entities: spare.entities,
+            by_name: spare.by_name,
+            by_last: spare.by_last,
+            cache,
+        }
+    }
+}
+
+impl Drop for Resolver {
+    /// Hands the name cache and the emptied collections on to the next article.
+    fn drop(&mut self) {
+        let mut cache = std::mem::take(&mut self.cache);
+        if self.by_name.capacity() <= NameCache::MAX_SPARE {
+            let mut spare = Spare {
+                entities: std::mem::take(&mut self.entities),
+                by_name: std::mem::take(&mut self.by_name),
+                by_last: std::mem::take(&mut self.by_last),
+            };
+            spare.entities.clear();
+            spare.by_name.clear();
+            spare.by_last.clear();
+            cache.spare = spare;
+        }
+        NAME_CACHE.with(|c| *c.borrow_mut() = cache);
+    }
 }
 
 /// A name found in a run of text: its byte offset from the run's start, the name and its titles.
@@ -150,11 +219,13 @@ fn gender_of(name: &str, titles: &[String]) -> Option<char> {
 }
 
 fn starts_particle(b: &[u8]) -> bool {
-    [
-        "de ", "del ", "da ", "van ", "von ", "bin ", "al ", "la ", "le ", "di ",
-    ]
-    .iter()
-    .any(|p| b.starts_with(p.as_bytes()))
+    // Every particle opens with one of these letters: most words are ruled out by their first.
+    matches!(b.first(), Some(b'd' | b'v' | b'b' | b'a' | b'l'))
+        && [
+            "de ", "del ", "da ", "van ", "von ", "bin ", "al ", "la ", "le ", "di ",
+        ]
+        .iter()
+        .any(|p| b.starts_with(p.as_bytes()))
 }
 
 /// "… told Reuters. The next …": a longer word with a period ends its sentence, unlike
@@ -210,12 +281,36 @@ fn last_word(name: &str) -> &str {
         .unwrap_or(name)
 }
 
+thread_local! {
+    /// [`is_org`] by name, kept from article to article like [`NAME_CACHE`]: the test lower-cases
+    /// the name and looks it up as a place and as an outlet, about a thousand instructions,
+    /// for the same few hundred names in every article.
+    static ORG_NAMES: std::cell::RefCell<FxHashMap<Box<str>, bool>> =
+        std::cell::RefCell::default();
+}
+
+/// [`is_org`], through [`ORG_NAMES`].
+fn is_org_cached(name: &str) -> bool {
+    ORG_NAMES.with(|names| {
+        let mut names = names.borrow_mut();
+        if let Some(&org) = names.get(name) {
+            return org;
+        }
+        let org = is_org(name);
+        if names.len() >= NameCache::MAX {
+            names.clear();
+        }
+        names.insert(name.into(), org);
+        org
+    })
+}
+
 impl Entity {
     fn is_person(&self) -> bool {
         match self.person.get() {
             Some(p) => p,
             None => {
-                let p = !is_org(&self.name);
+                let p = !is_org_cached(&self.name);
                 self.person.set(Some(p));
                 p
             }
@@ -306,7 +401,7 @@ impl Resolver {
         };
         let mut toks = Vec::new();
         // Out of `self` while names are recorded from it.
-        let mut run_names = std::mem::take(&mut self.run_names);
+        let mut cache = std::mem::take(&mut self.cache);
         let mut i = from;
         while i < to {
             let Some(k) = first_capital(&b[i..to]) else {
@@ -337,7 +432,7 @@ impl Resolver {
                 continue;
             }
             let key = &body[start..end];
-            if let Some(names) = run_names.get(key) {
+            if let Some(names) = cache.text_runs.get(key) {
                 for (at, name, titles) in names {
                     self.observe_name(name, titles, start + at);
                 }
@@ -345,34 +440,32 @@ impl Resolver {
             }
             toks.clear();
             super::token::tokenize(body, start, end, &mut toks);
-            let names: Vec<Named> = names_in(&toks)
-                .into_iter()
-                .map(|(at, name, titles)| (at - start, name, titles))
-                .collect();
+            let mut names: Vec<Named> = Vec::new();
+            names_in(body, &toks, &mut cache.token_runs, |at, name, titles| {
+                names.push((at - start, name.to_string(), titles.to_vec()));
+            });
             for (at, name, titles) in &names {
                 self.observe_name(name, titles, start + at);
             }
-            run_names.insert(key.to_string(), names);
+            cache.text_runs.insert(key.into(), names);
         }
-        self.run_names = run_names;
+        self.cache = cache;
     }
 
-    /// Records the names of person-like capitalized runs in `toks` (split into `sentences`).
-    pub fn observe_names(&mut self, toks: &[Tok], sentences: &[(usize, usize)]) {
+    /// Records the names of person-like capitalized runs in `toks` (split into `sentences`),
+    /// tokens of `body`.
+    pub fn observe_names(&mut self, body: &str, toks: &[Tok], sentences: &[(usize, usize)]) {
         for &(lo, hi) in sentences {
             let words = toks[lo..hi].iter().filter(|t| t.is_word()).count();
             let caps = toks[lo..hi].iter().filter(|t| t.is_cap()).count();
             if words >= 3 && caps * 4 >= words * 3 {
                 continue; // a headline in title case names nobody reliably
             }
-            self.observe_run(&toks[lo..hi]);
-        }
-    }
-
-    /// Records the person-like capitalized runs of one sentence (or part of one).
-    fn observe_run(&mut self, toks: &[Tok]) {
-        for (at, name, titles) in names_in(toks) {
-            self.observe_name(&name, &titles, at);
+            let mut cache = std::mem::take(&mut self.cache.token_runs);
+            names_in(body, &toks[lo..hi], &mut cache, |at, name, titles| {
+                self.observe_name(name, titles, at);
+            });
+            self.cache.token_runs = cache;
         }
     }
 
@@ -442,11 +535,16 @@ impl Resolver {
     }
 }
 
-/// The person-like capitalized runs of one sentence (or part of one): each name with the byte
-/// offset of its first word and its titles.
-fn names_in(toks: &[Tok]) -> Vec<Named> {
+/// The person-like capitalized runs of one sentence (or part of one), tokens of `body`: each
+/// name, with the byte offset of its first word and its titles, handed to `found`. What a run
+/// names is looked up in `cache` by the run's text, and worked out by [`run_name`] when new.
+fn names_in(
+    body: &str,
+    toks: &[Tok],
+    cache: &mut FxHashMap<Box<str>, Option<Named>>,
+    mut found: impl FnMut(usize, &str, &[String]),
+) {
     let (lo, hi) = (0, toks.len());
-    let mut out = Vec::new();
     let mut i = lo;
     while i < hi {
         if !toks[i].is_cap() {
@@ -471,35 +569,61 @@ fn names_in(toks: &[Tok]) -> Vec<Named> {
                 break;
             }
         }
-        let mut a = i;
-        while a < j && not_a_name(&toks[a]) {
-            a += 1;
-        }
-        if j - a >= 2 || (j - a == 1 && a > i) {
-            // A possessive ends the run ("Trump’s"); the name is without it.
-            let stripped: Vec<Tok>;
-            let run = if toks[j - 1].is_possessive() {
-                stripped = toks[a..j]
-                    .iter()
-                    .map(|t| {
-                        let mut t = *t;
-                        t.text = t.text.trim_end_matches("’s").trim_end_matches("'s");
-                        t
-                    })
-                    .collect();
-                &stripped[..]
-            } else {
-                &toks[a..j]
-            };
-            if let Some((_, Np::Name { name, titles })) = classify_np(run) {
-                if name.split_whitespace().count() >= 2 || !titles.is_empty() {
-                    out.push((toks[a].start, name, titles));
+        // A single word never names anyone here (see `run_name`).
+        if j - i >= 2 {
+            // The run's words are separated by white space alone (a word never ends next
+            // to a letter), so its text gives back its tokens, and what it names.
+            let key = &body[toks[i].start..toks[j - 1].end];
+            match cache.get(key) {
+                Some(Some((at, name, titles))) => found(toks[i].start + at, name, titles),
+                Some(None) => {}
+                None => {
+                    let named = run_name(&toks[i..j]);
+                    if let Some((at, name, titles)) = &named {
+                        found(toks[i].start + at, name, titles);
+                    }
+                    cache.insert(key.into(), named);
                 }
             }
         }
         i = j.max(i + 1);
     }
-    out
+}
+
+/// The name a maximal capitalized run of tokens holds, if any, with its byte offset from the
+/// run's start.
+fn run_name(run: &[Tok]) -> Option<Named> {
+    let (i, j) = (0, run.len());
+    let mut a = i;
+    while a < j && not_a_name(&run[a]) {
+        a += 1;
+    }
+    if !(j - a >= 2 || (j - a == 1 && a > i)) {
+        return None;
+    }
+    // A possessive ends the run ("Trump’s"); the name is without it.
+    let stripped: Vec<Tok>;
+    let words = if run[j - 1].is_possessive() {
+        stripped = run[a..j]
+            .iter()
+            .map(|t| {
+                let mut t = *t;
+                t.text = t.text.trim_end_matches("’s").trim_end_matches("'s");
+                t
+            })
+            .collect();
+        &stripped[..]
+    } else {
+        &run[a..j]
+    };
+    match classify_np(words) {
+        Some((_, Np::Name { name, titles }))
+            if name.split_whitespace().count() >= 2 || !titles.is_empty() =>
+        {
+            Some((run[a].start - run[0].start, name, titles))
+        }
+        _ => None,
+    }
 }
 
 #[cfg(test)]

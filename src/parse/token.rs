@@ -31,13 +31,13 @@ pub(crate) struct Tok<'a> {
 impl Tok<'_> {
     #[inline]
     pub fn is_word(&self) -> bool {
-        self.kind == Kind::Word
+        matches!(self.kind, Kind::Word)
     }
     /// These tests run on every token of every sentence around a quote: an ASCII first byte
     /// answers without decoding a char.
     #[inline]
     pub fn is_cap(&self) -> bool {
-        self.kind == Kind::Word
+        matches!(self.kind, Kind::Word)
             && match self.text.as_bytes().first() {
                 Some(b) if b.is_ascii() => b.is_ascii_uppercase(),
                 _ => self.text.chars().next().is_some_and(char::is_uppercase),
@@ -45,7 +45,7 @@ impl Tok<'_> {
     }
     #[inline]
     pub fn is_lower_word(&self) -> bool {
-        self.kind == Kind::Word
+        matches!(self.kind, Kind::Word)
             && match self.text.as_bytes().first() {
                 Some(b) if b.is_ascii() => b.is_ascii_lowercase(),
                 _ => self.text.chars().next().is_some_and(char::is_lowercase),
@@ -57,7 +57,7 @@ impl Tok<'_> {
     }
     #[inline]
     pub fn is_punct(&self, c: char) -> bool {
-        self.kind == Kind::Punct && self.text.starts_with(c)
+        matches!(self.kind, Kind::Punct) && self.text.starts_with(c)
     }
     pub fn quote(&self) -> Option<usize> {
         match self.kind {
@@ -70,18 +70,10 @@ impl Tok<'_> {
     }
     /// Petro’s, Trump's
     pub fn is_possessive(&self) -> bool {
-        self.kind == Kind::Word
+        matches!(self.kind, Kind::Word)
             && (self.text.ends_with("’s") || self.text.ends_with("'s") || self.text.ends_with("s’"))
     }
 }
-
-/// Abbreviations whose period is part of the word, not a sentence end.
-const ABBREVIATIONS: &[&str] = &[
-    "mr", "mrs", "ms", "dr", "sen", "rep", "gov", "gen", "lt", "col", "sgt", "capt", "adm", "cmdr",
-    "maj", "jr", "sr", "st", "mt", "ft", "prof", "rev", "hon", "pres", "atty", "supt", "det",
-    "jan", "feb", "mar", "apr", "aug", "sept", "sep", "oct", "nov", "dec", "inc", "corp", "co",
-    "ltd", "vs", "no", "nos", "vol", "dept", "univ", "ave", "blvd", "etc", "approx", "est",
-];
 
 fn is_word_char(c: char) -> bool {
     c.is_alphanumeric()
@@ -122,19 +114,85 @@ fn with_final_period(i: &str, len: usize) -> usize {
 #[cold]
 fn word_with_period(i: &str, len: usize) -> usize {
     let w = &i[..len];
-    let single_initial = w.chars().count() == 1 && w.chars().all(char::is_uppercase);
-    let abbreviation = len <= 6 && {
-        let mut buf = [0u8; 6];
-        for (d, s) in buf.iter_mut().zip(w.bytes()) {
-            *d = s.to_ascii_lowercase();
-        }
-        ABBREVIATIONS.iter().any(|a| a.as_bytes() == &buf[..len])
-    };
-    if w.contains('.') || single_initial || abbreviation {
+    // The three tests are pure, so the cheapest goes first: a word stands before a period at
+    // every sentence end, and scanning a list of abbreviations there cost hundreds of
+    // instructions a word.
+    if w.contains('.') {
+        return len + 1;
+    }
+    let mut chars = w.chars();
+    let single_initial =
+        matches!((chars.next(), chars.next()), (Some(c), None) if c.is_uppercase());
+    if single_initial || len <= 6 && is_abbreviation(w.as_bytes()) {
         len + 1
     } else {
         len
     }
+}
+
+/// Abbreviations whose period is part of the word, not a sentence end: `w` (at most six
+/// bytes) in any ASCII case. A `match` rather than a scan of a list: every word that ends a
+/// sentence asks.
+fn is_abbreviation(w: &[u8]) -> bool {
+    let mut buf = [0u8; 6];
+    for (d, s) in buf.iter_mut().zip(w) {
+        *d = s.to_ascii_lowercase();
+    }
+    matches!(
+        &buf[..w.len()],
+        b"mr"
+            | b"mrs"
+            | b"ms"
+            | b"dr"
+            | b"sen"
+            | b"rep"
+            | b"gov"
+            | b"gen"
+            | b"lt"
+            | b"col"
+            | b"sgt"
+            | b"capt"
+            | b"adm"
+            | b"cmdr"
+            | b"maj"
+            | b"jr"
+            | b"sr"
+            | b"st"
+            | b"mt"
+            | b"ft"
+            | b"prof"
+            | b"rev"
+            | b"hon"
+            | b"pres"
+            | b"atty"
+            | b"supt"
+            | b"det"
+            | b"jan"
+            | b"feb"
+            | b"mar"
+            | b"apr"
+            | b"aug"
+            | b"sept"
+            | b"sep"
+            | b"oct"
+            | b"nov"
+            | b"dec"
+            | b"inc"
+            | b"corp"
+            | b"co"
+            | b"ltd"
+            | b"vs"
+            | b"no"
+            | b"nos"
+            | b"vol"
+            | b"dept"
+            | b"univ"
+            | b"ave"
+            | b"blvd"
+            | b"etc"
+            | b"approx"
+            | b"est"
+    )
 }
 
 // number = DIGIT *( DIGIT / ( "," / "." / ":" ) DIGIT ) [ "%" ]
@@ -246,7 +304,7 @@ pub(crate) fn tokenize<'a>(body: &'a str, from: usize, to: usize, out: &mut Vec<
         let rest = &body[i..to];
         let (kind, len) = next_token_ascii(rest).unwrap_or_else(|| next_token(rest));
         let text = &body[i..i + len];
-        let flags = if kind == Kind::Word {
+        let flags = if matches!(kind, Kind::Word) {
             super::lexicon::word_flags(text)
         } else {
             0
