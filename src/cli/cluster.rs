@@ -24,10 +24,12 @@ use crate::matcher::{cluster_jsonl_opts, ClusterOptions, CrossLanguage, ModelSou
 /// without them clustering is lexical and a note on stderr says so. One-language input never
 /// loads the model.
 ///
-/// With the model, pairs of close wordings that the lexical stage left apart (each the other's
-/// closest neighbour, sharing rare words) get a second look through the same embeddings, so a
-/// free rewording joins its statement. That costs about 20 ms per wording embedded; when a
-/// batch would need more than --paraphrase-budget of them (large news batches do), the stage
+/// With the model, a one-language batch of at most --paraphrase-budget quotes is embedded whole
+/// and refined by nearest neighbours in meaning: a lexical cluster whose members are each
+/// other's nearest neighbours only in part is split, and two quotes that are each other's
+/// nearest neighbour join. A larger batch only has its pairs of close wordings that the
+/// lexical stage left apart looked at again. That costs about 20 ms per wording embedded; when
+/// a batch would need more than --paraphrase-budget of them (large news batches do), the stage
 /// is skipped and a note says so.
 #[derive(Debug, Clone, Args)]
 pub struct ClusterArgs {
@@ -83,6 +85,13 @@ pub fn run(args: &ClusterArgs) -> anyhow::Result<i32> {
                 linked,
             } => eprintln!(
                 "quotetrace cluster: paraphrase matching embedded {embedded} wordings, compared {pairs} pairs, made {linked} links"
+            ),
+            Paraphrase::Whole {
+                embedded,
+                split,
+                linked,
+            } => eprintln!(
+                "quotetrace cluster: paraphrase matching embedded all {embedded} wordings, split {split} clusters, made {linked} links"
             ),
             Paraphrase::NotNeeded => {}
         }

@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use super::embed::{self, EmbedError, Embedder};
 use super::lookup::{fragment_coverage, fragment_terms, Vocabulary};
-use super::similarity::{affinity, decide, neighbourhood, set_weight_vec, NO_NEIGHBOUR};
+use super::similarity::{
+    affinity, decide, neighbourhood, set_weight_vec, sums, sums_of, Sums, NO_NEIGHBOUR,
+};
 use super::{
     day_of, index_keys, prepare, query_keys, speakers_compatible, time_compatible, within_window,
     ClusterId, Day, IdMap, Link, MatchError, Prepared, Span, Stage, TermStats, Thresholds,
@@ -25,8 +27,8 @@ const CANDIDATES: usize = 8;
 struct Cluster {
     /// At most [`REPS`] members the decision compares against.
     reps: Vec<Prepared>,
-    /// Set weights of each representative, looked up once (valid while statistics are fixed).
-    weights: Vec<Vec<f32>>,
+    /// Weight totals of each representative, looked up once (valid while statistics are fixed).
+    weights: Vec<Sums>,
     /// Index into `reps` of the member with the most content words.
     canonical: usize,
     /// Every distinct known speaker of the members.
@@ -197,10 +199,12 @@ impl Clusterer {
         if !self.fixed_stats {
             self.stats.observe(&p);
         }
-        let best = self.best_cluster(&p, time, mate.map(|c| c as usize));
+        let wp = set_weight_vec(&p, &self.stats);
+        let sp = sums(&p, &wp);
+        let best = self.best_cluster(&p, &wp, sp, time, mate.map(|c| c as usize));
         match best {
             Some(c) => {
-                self.join(c, p, time);
+                self.join(c, p, sp, time);
                 (c as ClusterId, false)
             }
             None => {
@@ -213,7 +217,7 @@ impl Clusterer {
                     span: None,
                     size: 0,
                 });
-                self.join(c, p, time);
+                self.join(c, p, sp, time);
                 (c as ClusterId, true)
             }
         }
@@ -257,7 +261,14 @@ impl Clusterer {
             )
     }
 
-    fn best_cluster(&self, p: &Prepared, time: Option<Day>, mate: Option<usize>) -> Option<usize> {
+    fn best_cluster(
+        &self,
+        p: &Prepared,
+        wp: &[f32],
+        sp: Sums,
+        time: Option<Day>,
+        mate: Option<usize>,
+    ) -> Option<usize> {
         // Identical folded words: no comparison needed beyond the speaker and time constraints.
         if let Some(list) = self.exact.get(&p.exact) {
             if let Some(&c) = list
@@ -268,7 +279,6 @@ impl Clusterer {
             }
         }
         let mut best: Option<(usize, f32)> = None;
-        let wp = set_weight_vec(p, &self.stats);
         let mut candidates = self.candidates(p);
         if let Some(m) = mate.filter(|m| !candidates.contains(m)) {
             candidates.push(m);
@@ -284,19 +294,17 @@ impl Clusterer {
             // Every representative is close enough for a reciprocal best match to join.
             let mut mutual = mate == Some(c);
             for (i, r) in cl.reps.iter().enumerate() {
-                let fresh;
-                let wr = if self.fixed_stats {
-                    &cl.weights[i]
+                let sr = if self.fixed_stats {
+                    cl.weights[i]
                 } else {
-                    fresh = set_weight_vec(r, &self.stats);
-                    &fresh
+                    sums_of(r, &self.stats)
                 };
-                if let Some(m) = decide(p, &wp, r, wr, &self.thresholds) {
+                if let Some(m) = decide(p, wp, sp, r, sr, &self.thresholds) {
                     hits += 1;
                     sum += m.score;
                     excerpt |= i == cl.canonical && m.stage != Stage::Overlap;
                 } else if mutual {
-                    mutual = affinity(p, &wp, r, wr, &self.thresholds) >= self.thresholds.mutual;
+                    mutual = affinity(p, wp, sp, r, sr, &self.thresholds) >= self.thresholds.mutual;
                 }
             }
             let linked = mutual
@@ -317,7 +325,8 @@ impl Clusterer {
         best.map(|(c, _)| c)
     }
 
-    fn join(&mut self, c: usize, p: Prepared, time: Option<Day>) {
+    /// Adds `p` (whose weight totals are `w`) to cluster `c`.
+    fn join(&mut self, c: usize, p: Prepared, w: Sums, time: Option<Day>) {
         let cl = &mut self.clusters[c];
         cl.size += 1;
         cl.span = Span::widen(cl.span, time);
@@ -331,7 +340,6 @@ impl Clusterer {
             list.push(c as u32);
         }
         let longer = cl.reps.is_empty() || p.content > cl.reps[cl.canonical].content;
-        let w = set_weight_vec(&p, &self.stats);
         let slot = if cl.reps.len() < REPS {
             cl.reps.push(p);
             cl.weights.push(w);
@@ -532,6 +540,16 @@ pub enum Paraphrase {
         /// The budget, in texts.
         budget: usize,
     },
+    /// The whole batch was embedded and refined by nearest neighbours in meaning (see
+    /// [`embed::refine_by_neighbours`]).
+    Whole {
+        /// Quotes embedded.
+        embedded: usize,
+        /// Lexical clusters split.
+        split: usize,
+        /// Merges made.
+        linked: usize,
+    },
     /// The pairs were compared through their embeddings.
     On {
         /// Pairs looked at.
@@ -541,6 +559,18 @@ pub enum Paraphrase {
         /// Merges made.
         linked: usize,
     },
+}
+
+/// Why an embedding stage could not run: the model did not load, or embedding failed.
+enum StageError {
+    Load(String),
+    Embed(EmbedError),
+}
+
+impl From<EmbedError> for StageError {
+    fn from(e: EmbedError) -> Self {
+        Self::Embed(e)
+    }
 }
 
 /// The model of a [`ModelSource`], loaded on first use and at most once.
@@ -690,7 +720,11 @@ pub fn cluster_jsonl_opts<R: BufRead, W: Write>(
                 .any(|(a, b)| clusters[a] != clusters[b])
         })
         .count();
-    let (gray, work) = if compared_anyway || split == 0 {
+    // A batch small enough to embed whole is refined by nearest neighbours in meaning, which
+    // separates same-story sentences far better than a look at the gray pairs alone (see
+    // `embed::refine_by_neighbours`); it runs on the same trigger, a split gray pair.
+    let whole = !multilingual && split > 0 && langs.len() <= options.paraphrase_budget;
+    let (gray, work) = if compared_anyway || split == 0 || whole {
         (Vec::new(), 0)
     } else if split > options.paraphrase_budget {
         (Vec::new(), split)
@@ -700,7 +734,37 @@ pub fn cluster_jsonl_opts<R: BufRead, W: Write>(
         (gray, work)
     };
     drop(neighbours);
-    if work > 0 {
+    let quotes = || -> Vec<embed::Quote<'_>> {
+        shape
+            .iter()
+            .zip(texts.iter().zip(&days))
+            .map(|((_, _, speaker), (text, &day))| embed::Quote {
+                text,
+                speaker: speaker.as_deref(),
+                day,
+            })
+            .collect()
+    };
+    if whole {
+        summary.paraphrase = match model.get() {
+            Err(reason) => Paraphrase::Off { reason },
+            Ok(embedder) => match embed::refine_by_neighbours(
+                &quotes(),
+                &mut clusters,
+                embedder,
+                embed::NEIGHBOUR_THRESHOLD,
+            ) {
+                Ok(r) => Paraphrase::Whole {
+                    embedded: r.embedded,
+                    split: r.split,
+                    linked: r.linked,
+                },
+                Err(e) => Paraphrase::Off {
+                    reason: e.to_string(),
+                },
+            },
+        };
+    } else if work > 0 {
         summary.paraphrase = if work > options.paraphrase_budget {
             Paraphrase::Skipped {
                 texts: work,
@@ -710,17 +774,8 @@ pub fn cluster_jsonl_opts<R: BufRead, W: Write>(
             match model.get() {
                 Err(reason) => Paraphrase::Off { reason },
                 Ok(embedder) => {
-                    let quotes: Vec<embed::Quote<'_>> = shape
-                        .iter()
-                        .zip(texts.iter().zip(&days))
-                        .map(|((_, _, speaker), (text, &day))| embed::Quote {
-                            text,
-                            speaker: speaker.as_deref(),
-                            day,
-                        })
-                        .collect();
                     match embed::link_paraphrases(
-                        &quotes,
+                        &quotes(),
                         &mut clusters,
                         &gray,
                         embedder,
@@ -740,35 +795,32 @@ pub fn cluster_jsonl_opts<R: BufRead, W: Write>(
         };
     }
     if multilingual {
-        summary.cross_language = match model.get() {
-            Err(reason) => CrossLanguage::Off { reason },
-            Ok(embedder) => {
-                let members: Vec<embed::Member<'_>> = shape
-                    .iter()
-                    .zip(texts.iter().zip(&langs))
-                    .map(|((content, words, speaker), (text, lang))| embed::Member {
-                        text,
-                        lang,
-                        content: *content,
-                        words: *words,
-                        speaker: speaker.as_deref(),
-                    })
-                    .collect();
-                match embed::link_clusters(
-                    &members,
-                    &mut clusters,
-                    embedder,
-                    embed::LinkThresholds::default(),
-                ) {
-                    Ok(r) => CrossLanguage::On {
-                        embedded: r.embedded,
-                        linked: r.linked,
-                    },
-                    Err(e) => CrossLanguage::Off {
-                        reason: e.to_string(),
-                    },
-                }
-            }
+        let members: Vec<embed::Member<'_>> = shape
+            .iter()
+            .zip(texts.iter().zip(&langs))
+            .map(|((content, words, speaker), (text, lang))| embed::Member {
+                text,
+                lang,
+                content: *content,
+                words: *words,
+                speaker: speaker.as_deref(),
+            })
+            .collect();
+        let model = &mut model;
+        summary.cross_language = match embed::link_clusters_lazy(
+            &members,
+            &mut clusters,
+            move || model.get().map_err(StageError::Load),
+            embed::LinkThresholds::default(),
+        ) {
+            Ok(r) => CrossLanguage::On {
+                embedded: r.embedded,
+                linked: r.linked,
+            },
+            Err(StageError::Load(reason)) => CrossLanguage::Off { reason },
+            Err(StageError::Embed(e)) => CrossLanguage::Off {
+                reason: e.to_string(),
+            },
         };
     }
     for (id, &cluster) in ids.iter().zip(&clusters) {

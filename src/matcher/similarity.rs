@@ -12,7 +12,8 @@ use super::{
 /// two known ones must share a name word ("Petro" and "Gustavo Petro" do).
 pub fn speakers_compatible(a: Option<&str>, b: Option<&str>) -> bool {
     match (a, b) {
-        (Some(a), Some(b)) => a.split(' ').any(|w| b.split(' ').any(|v| v == w)),
+        // Equal names first: most compared quotes of a known speaker are by the same one.
+        (Some(a), Some(b)) => a == b || a.split(' ').any(|w| b.split(' ').any(|v| v == w)),
         _ => true,
     }
 }
@@ -90,13 +91,8 @@ pub fn same_statement_with(
     stats: &TermStats,
     t: &Thresholds,
 ) -> Option<Match> {
-    decide(
-        a,
-        &set_weight_vec(a, stats),
-        b,
-        &set_weight_vec(b, stats),
-        t,
-    )
+    let wa = set_weight_vec(a, stats);
+    decide(a, &wa, sums(a, &wa), b, sums_of(b, stats), t)
 }
 
 /// The weight of each term of `p.set`, in order.
@@ -104,13 +100,51 @@ pub(crate) fn set_weight_vec(p: &Prepared, stats: &TermStats) -> Vec<f32> {
     p.set.iter().map(|&t| stats.weight(t)).collect()
 }
 
-/// The cascade on precomputed set weights (`wa[i]` is the weight of `a.set[i]`), so a caller
-/// comparing one quote with many can look each weight up once.
+/// What the cascade needs of the weights of the other quote of a comparison: their totals.
+/// (The weights of shared terms are read from the first quote's weights, since a term weighs
+/// the same in both.) Keeping these two numbers per quote instead of a weight per term means a
+/// quote compared with many others has its weights looked up once, not once per comparison.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct Sums {
+    /// Weight of the whole term set.
+    pub(crate) total: f32,
+    /// Weight of its content terms.
+    pub(crate) content: f32,
+}
+
+/// [`Sums`] of `p` from its set weights `w` (see [`set_weight_vec`]).
+pub(crate) fn sums(p: &Prepared, w: &[f32]) -> Sums {
+    let mut s = Sums::default();
+    for (&t, &w) in p.set.iter().zip(w) {
+        s.total += w;
+        if is_content(t) {
+            s.content += w;
+        }
+    }
+    s
+}
+
+/// [`Sums`] of `p` straight from the statistics, without building the weight vector.
+pub(crate) fn sums_of(p: &Prepared, stats: &TermStats) -> Sums {
+    let mut s = Sums::default();
+    for &t in &p.set {
+        let w = stats.weight(t);
+        s.total += w;
+        if is_content(t) {
+            s.content += w;
+        }
+    }
+    s
+}
+
+/// The cascade on precomputed weights: `wa[i]` is the weight of `a.set[i]`, `sa` and `sb` the
+/// [`Sums`] of both quotes, so a caller comparing one quote with many looks each weight up once.
 pub(crate) fn decide(
     a: &Prepared,
     wa: &[f32],
+    sa: Sums,
     b: &Prepared,
-    wb: &[f32],
+    sb: Sums,
     t: &Thresholds,
 ) -> Option<Match> {
     if !speakers_compatible(a.speaker.as_deref(), b.speaker.as_deref()) {
@@ -125,7 +159,7 @@ pub(crate) fn decide(
             score: 1.0,
         });
     }
-    let (ta, tb, shared) = set_weights(a, wa, b, wb);
+    let (ta, tb, shared) = (sa.total, sb.total, shared_weight(a, wa, b));
     let (short, long) = if ta <= tb { (a, b) } else { (b, a) };
     if short.content >= t.min_fragment_content && align_bound(short, long) >= t.align {
         if contains(&long.terms, &short.terms) {
@@ -145,7 +179,7 @@ pub(crate) fn decide(
     let score = overlap_score(2.0 * shared / (ta + tb), a, b);
     // One shared content word is never enough evidence of a rewording ("obey the orders of
     // humanity" / "disobey the orders of Trump").
-    (score >= t.overlap && enough_content(a, wa, b, wb)).then_some(Match {
+    (score >= t.overlap && enough_content(a, wa, sa, b, sb)).then_some(Match {
         stage: Stage::Overlap,
         score: score.min(1.0),
     })
@@ -154,9 +188,16 @@ pub(crate) fn decide(
 /// Graded evidence that `a` and `b` are one statement, for ranking a quote's neighbours: 1 plus
 /// the stage score for an excerpt (exact, containment, alignment), the damped weighted Dice for
 /// a rewording sharing enough content words (whatever its size), else 0.
-pub(crate) fn affinity(a: &Prepared, wa: &[f32], b: &Prepared, wb: &[f32], t: &Thresholds) -> f32 {
+pub(crate) fn affinity(
+    a: &Prepared,
+    wa: &[f32],
+    sa: Sums,
+    b: &Prepared,
+    sb: Sums,
+    t: &Thresholds,
+) -> f32 {
     let loose = Thresholds { overlap: 0.0, ..*t };
-    match decide(a, wa, b, wb, &loose) {
+    match decide(a, wa, sa, b, sb, &loose) {
         Some(m) if m.stage == Stage::Overlap => m.score,
         Some(m) => 1.0 + m.score,
         None => 0.0,
@@ -203,7 +244,9 @@ pub(crate) fn neighbourhood(
             postings.entry(k).or_default().push(rank[i]);
         }
     }
-    let weights = |p: &Prepared| set_weight_vec(p, stats);
+    // Each quote's weight totals, looked up once; its full weight vector is built only while it
+    // is the quote being matched.
+    let totals: Vec<Sums> = items.iter().map(|p| sums_of(p, stats)).collect();
     let mut best: Vec<Option<(usize, f32)>> = vec![None; n];
     let mut close: Vec<(u32, f32)> = vec![(NO_NEIGHBOUR, 0.0); n * near];
     let mut mine: Vec<(usize, f32)> = Vec::new();
@@ -233,11 +276,12 @@ pub(crate) fn neighbourhood(
             ranked.select_nth_unstable_by(MATE_CANDIDATES, by);
             ranked.truncate(MATE_CANDIDATES);
         }
-        let wp = weights(p);
+        let wp = set_weight_vec(p, stats);
+        let sp = totals[i];
         for (r, _) in ranked {
             let j = order[r as usize];
-            let wj = weights(&items[j]);
-            let a = affinity(p, &wp, &items[j], &wj, t);
+            let sj = totals[j];
+            let a = affinity(p, &wp, sp, &items[j], sj, t);
             // Ties go to the quote earlier in processing order, so the choice is order-free.
             let better = match best[i] {
                 None => a > 0.0,
@@ -250,7 +294,7 @@ pub(crate) fn neighbourhood(
                 let c = if a > 0.0 {
                     a
                 } else {
-                    closeness(p, &wp, &items[j], &wj)
+                    closeness(p, &wp, sp, &items[j], sj)
                 };
                 if c > 0.0 {
                     mine.push((j, c));
@@ -279,11 +323,11 @@ pub(crate) const NO_NEIGHBOUR: u32 = u32::MAX;
 /// The damped weighted Dice of two speaker-compatible quotes sharing at least one content
 /// word, whatever the cascade says; 0 otherwise. A looser, graded version of [`affinity`] for
 /// finding pairs worth a second look.
-pub(crate) fn closeness(a: &Prepared, wa: &[f32], b: &Prepared, wb: &[f32]) -> f32 {
+pub(crate) fn closeness(a: &Prepared, wa: &[f32], sa: Sums, b: &Prepared, sb: Sums) -> f32 {
     if !speakers_compatible(a.speaker.as_deref(), b.speaker.as_deref()) {
         return 0.0;
     }
-    let (ta, tb, shared) = set_weights(a, wa, b, wb);
+    let (ta, tb, shared) = (sa.total, sb.total, shared_weight(a, wa, b));
     if ta + tb <= 0.0 || !shares_content(a, b) {
         return 0.0;
     }
@@ -339,7 +383,12 @@ pub struct Features {
 
 /// Computes [`Features`] for a pair, ignoring speakers.
 pub fn features(a: &Prepared, b: &Prepared, stats: &TermStats) -> Features {
-    let (wa, wb, shared) = set_weights(a, &set_weight_vec(a, stats), b, &set_weight_vec(b, stats));
+    let w = set_weight_vec(a, stats);
+    let (wa, wb, shared) = (
+        sums(a, &w).total,
+        sums_of(b, stats).total,
+        shared_weight(a, &w, b),
+    );
     let (short, long, w_short) = if wa <= wb { (a, b, wa) } else { (b, a, wb) };
     Features {
         dice: if wa + wb > 0.0 {
@@ -353,9 +402,8 @@ pub fn features(a: &Prepared, b: &Prepared, stats: &TermStats) -> Features {
     }
 }
 
-/// Total weights of both term sets and of their intersection.
-fn set_weights(a: &Prepared, wa: &[f32], b: &Prepared, wb: &[f32]) -> (f32, f32, f32) {
-    let (ta, tb): (f32, f32) = (wa.iter().sum(), wb.iter().sum());
+/// Weight of the terms `a` and `b` share, from `a`'s set weights `wa`.
+fn shared_weight(a: &Prepared, wa: &[f32], b: &Prepared) -> f32 {
     let (mut i, mut j, mut shared) = (0, 0, 0.0);
     while i < a.set.len() && j < b.set.len() {
         match a.set[i].cmp(&b.set[j]) {
@@ -368,20 +416,12 @@ fn set_weights(a: &Prepared, wa: &[f32], b: &Prepared, wb: &[f32]) -> (f32, f32,
             }
         }
     }
-    (ta, tb, shared)
+    shared
 }
 
 /// The shared content words are [`MIN_SHARED_CONTENT`] or more, or carry at least half the
 /// content weight of the quote with less of it (a short turn may hinge on one word).
-fn enough_content(a: &Prepared, wa: &[f32], b: &Prepared, wb: &[f32]) -> bool {
-    let content = |p: &Prepared, w: &[f32]| -> f32 {
-        p.set
-            .iter()
-            .zip(w)
-            .filter(|(&t, _)| is_content(t))
-            .map(|(_, &w)| w)
-            .sum()
-    };
+fn enough_content(a: &Prepared, wa: &[f32], sa: Sums, b: &Prepared, sb: Sums) -> bool {
     let (mut i, mut j, mut n, mut w) = (0, 0, 0, 0.0);
     while i < a.set.len() && j < b.set.len() {
         match a.set[i].cmp(&b.set[j]) {
@@ -397,7 +437,7 @@ fn enough_content(a: &Prepared, wa: &[f32], b: &Prepared, wb: &[f32]) -> bool {
             }
         }
     }
-    n >= MIN_SHARED_CONTENT || (n > 0 && 2.0 * w > content(a, wa).min(content(b, wb)))
+    n >= MIN_SHARED_CONTENT || (n > 0 && 2.0 * w > sa.content.min(sb.content))
 }
 
 fn contains(long: &[u64], short: &[u64]) -> bool {

@@ -98,6 +98,15 @@ pub const SMALL_SHARE_RATIO: usize = 20;
 /// other languages are a small share of the batch.
 pub const CANDIDATES_PER_UNIT: usize = 32;
 
+/// How many times longer (in words) than an other-language quote a dominant-language cluster
+/// may be and still be embedded as a candidate translation of it, when the other languages are
+/// a small share of the batch. In fisher-dev-xling, 99% of Spanish/English renderings of one
+/// turn are within 2.0 times each other's length and 99.9% within 3.5. Long texts are what
+/// embedding costs most (attention grows with the square of the length): in 100k AllSides
+/// quotes, two 300-word passages sharing a name with a one-line Spanish quote took most of the
+/// cross-language stage's time.
+pub const MAX_LENGTH_RATIO: usize = 4;
+
 /// Words that survive translation: capitalized words after the first, and numbers, lower-cased.
 fn anchor_words(text: &str) -> impl Iterator<Item = String> + '_ {
     text.split(|c: char| !c.is_alphanumeric())
@@ -122,6 +131,22 @@ pub fn link_clusters(
     embedder: &dyn Embedder,
     t: LinkThresholds,
 ) -> Result<LinkReport, EmbedError> {
+    link_clusters_lazy(members, ids, || Ok::<_, EmbedError>(embedder), t)
+}
+
+/// [`link_clusters`] with the embedder asked for only when some pair of units can be compared:
+/// a batch whose few other-language quotes share no name or number with any speaker-compatible
+/// cluster (a lone Spanish line in 100k English news quotes) never loads the model. The
+/// embedder's own error, or an [`EmbedError`] while embedding, comes back as `E`.
+///
+/// # Panics
+/// When `members` and `ids` differ in length.
+pub fn link_clusters_lazy<'m, E: From<EmbedError>>(
+    members: &[Member<'_>],
+    ids: &mut [ClusterId],
+    embedder: impl FnOnce() -> Result<&'m dyn Embedder, E>,
+    t: LinkThresholds,
+) -> Result<LinkReport, E> {
     assert_eq!(members.len(), ids.len(), "one id per member");
     if !is_multilingual(members.iter().map(|m| m.lang)) {
         return Ok(LinkReport::default());
@@ -210,6 +235,18 @@ pub fn link_clusters(
     // numbers survive translation). A batch where the other languages are a real share compares
     // everything.
     let foreign = lang.iter().filter(|&&l| l != dominant).count();
+    let comparable_length = |a: usize, b: usize| {
+        let (x, y) = (members[units[a].0].words, members[units[b].0].words);
+        x.max(y) <= MAX_LENGTH_RATIO * x.min(y).max(1)
+    };
+    let compatible = |a: usize, b: usize| {
+        units[a].1.iter().all(|&x| {
+            units[b]
+                .1
+                .iter()
+                .all(|&y| speakers_compatible(Some(x), Some(y)))
+        })
+    };
     let compared: Vec<usize> = if units.len() - foreign <= SMALL_SHARE_RATIO * foreign {
         (0..units.len()).collect()
     } else {
@@ -241,8 +278,13 @@ pub fn link_clusters(
             words.sort_unstable();
             words.dedup();
             for w in &words {
+                // A cluster of another speaker can never join, and one far longer or shorter
+                // is no translation of this quote (see MAX_LENGTH_RATIO): neither is worth
+                // embedding.
                 for &u in by_anchor.get(w).map_or(&[][..], Vec::as_slice) {
-                    *shared.entry(u).or_default() += 1;
+                    if compatible(f, u) && comparable_length(f, u) {
+                        *shared.entry(u).or_default() += 1;
+                    }
                 }
             }
             let mut ranked: Vec<(usize, usize)> = shared.into_iter().collect();
@@ -253,8 +295,17 @@ pub fn link_clusters(
         chosen.dedup();
         chosen
     };
+    // Nothing to compare (one unit, or only units of speakers who can never share a
+    // statement): the model is not even loaded.
+    let any_pair = compared
+        .iter()
+        .enumerate()
+        .any(|(k, &a)| compared[k + 1..].iter().any(|&b| compatible(a, b)));
+    if !any_pair {
+        return Ok(LinkReport::default());
+    }
     let texts: Vec<&str> = compared.iter().map(|&u| members[units[u].0].text).collect();
-    let embedded = embedder.embed(&texts)?;
+    let embedded = embedder()?.embed(&texts)?;
     let mut vecs: Vec<Vec<f32>> = vec![Vec::new(); units.len()];
     for (&u, v) in compared.iter().zip(embedded) {
         vecs[u] = v;

@@ -53,12 +53,13 @@ pub(crate) mod test_table {
 }
 
 pub use link::{
-    is_multilingual, link_clusters, LinkReport, LinkThresholds, Member, SAME_LANG_THRESHOLD,
-    SMALL_SHARE_RATIO, XLING_THRESHOLD,
+    is_multilingual, link_clusters, link_clusters_lazy, LinkReport, LinkThresholds, Member,
+    MAX_LENGTH_RATIO, SAME_LANG_THRESHOLD, SMALL_SHARE_RATIO, XLING_THRESHOLD,
 };
 pub use paraphrase::{
-    link_paraphrases, paraphrase_work, ParaphraseReport, ParaphraseThresholds, Quote, GRAY_FLOOR,
-    GRAY_NEIGHBOURS, PARAPHRASE_BUDGET, PARAPHRASE_MARGIN, PARAPHRASE_THRESHOLD,
+    link_paraphrases, paraphrase_work, refine_by_neighbours, ParaphraseReport,
+    ParaphraseThresholds, Quote, RefineReport, GRAY_FLOOR, GRAY_NEIGHBOURS, KEEP_THRESHOLD,
+    NEIGHBOUR_THRESHOLD, PARAPHRASE_BUDGET, PARAPHRASE_MARGIN, PARAPHRASE_THRESHOLD,
 };
 
 use std::fs::File;

@@ -30,12 +30,14 @@ pub const PARAPHRASE_THRESHOLD: f32 = 0.9;
 /// How much looser than the tighter of its two parts (lowest cosine between embedded members)
 /// a merged cluster may be.
 pub const PARAPHRASE_MARGIN: f32 = 0.03;
-/// Most texts `quotetrace cluster` embeds for the paraphrase stage by default: about 20 s of
-/// one core. Measured gray zones: 193 texts for wmt21-de-en and 497 for wmt21-cs-en (2,000
-/// quotes each), 3,437 for fisher-dev (8,124), but 4,522 for 10,000 AllSides news quotes and
+/// Most texts `quotetrace cluster` embeds for the paraphrase stage by default: about 50 s of
+/// one core (25 s on two). A batch of at most this many quotes is embedded whole
+/// ([`refine_by_neighbours`]: the wmt21 sets, 2,000 quotes each); a larger one only in its
+/// gray zone ([`link_paraphrases`]), when that is within the budget. Measured gray zones:
+/// 3,437 texts for fisher-dev (8,124 quotes), 4,522 for 10,000 AllSides news quotes and
 /// 46,000+ for 100,000, where it would cost minutes for a few dozen links; so a larger gray
 /// zone is skipped (with a note) unless the caller raises the budget.
-pub const PARAPHRASE_BUDGET: usize = 1_000;
+pub const PARAPHRASE_BUDGET: usize = 2_500;
 
 /// One quote of the batch, as the paraphrase stage sees it.
 #[derive(Clone, Copy, Debug)]
@@ -273,6 +275,225 @@ pub fn link_paraphrases(
     })
 }
 
+/// Cosine at or above which two quotes that are each other's nearest neighbour in meaning
+/// over a whole embedded batch are one statement ([`refine_by_neighbours`]). Calibrated on
+/// wmt21-de-en and wmt21-cs-en with the lexical stage in front: pairwise F1 0.9905 / 0.963 at
+/// 0.86, 0.9895 / 0.959 at 0.90, and 0.973 / 0.934 without these merges.
+pub const NEIGHBOUR_THRESHOLD: f32 = 0.88;
+/// Cosine at or above which two quotes the lexical stage put together stay together whatever
+/// their neighbours: copies and close excerpts embed this close (exact copies at 1.0).
+pub const KEEP_THRESHOLD: f32 = 0.97;
+
+/// What [`refine_by_neighbours`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RefineReport {
+    /// Quotes embedded (the whole batch).
+    pub embedded: usize,
+    /// Lexical clusters split.
+    pub split: usize,
+    /// Merges of reciprocal nearest neighbours.
+    pub linked: usize,
+}
+
+/// The paraphrase stage for a batch small enough to embed whole: every quote's nearest
+/// neighbour in meaning over the batch decides.
+///
+/// A relative criterion, like the lexical stage's reciprocal best match: two sentences of one
+/// story share words and embed about as close as two renderings of one sentence do (cosines
+/// 0.93-0.97 in wmt21-cs-en for both), but a rendering is almost always the *nearest*
+/// neighbour of its other renderings (1,936 of 2,000 wmt21-cs-en sentences). So:
+///
+/// 1. inside each lexical cluster, two members stay linked only when one is the other's nearest
+///    neighbour in the batch, or their cosine is at least [`KEEP_THRESHOLD`]; a cluster whose
+///    members fall apart into several components is split (a same-story merge);
+/// 2. two quotes in different clusters that are each other's nearest neighbour with cosine at
+///    least `threshold` join their clusters, when speakers and the time window allow.
+///
+/// Ids are rewritten so that they still depend only on the quotes, not on their order: a
+/// component keeps its lexical cluster's id when it holds the cluster's alphabetically first
+/// text, other components get fresh ids after the largest one, in order of that text.
+///
+/// # Panics
+/// When `quotes` and `ids` differ in length.
+pub fn refine_by_neighbours(
+    quotes: &[Quote<'_>],
+    ids: &mut [ClusterId],
+    embedder: &dyn Embedder,
+    threshold: f32,
+) -> Result<RefineReport, EmbedError> {
+    use rayon::prelude::*;
+    assert_eq!(quotes.len(), ids.len(), "one id per quote");
+    let n = quotes.len();
+    if n < 2 {
+        return Ok(RefineReport::default());
+    }
+    let texts: Vec<&str> = quotes.iter().map(|q| q.text).collect();
+    let vecs = embedder.embed(&texts)?;
+    // Nearest neighbour of each quote (ties to the alphabetically first text, then the lower
+    // index, so equal texts in any order give the same partition).
+    let nn: Vec<(usize, f32)> = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let mut best = (usize::MAX, f32::NEG_INFINITY);
+            for j in 0..n {
+                if j == i {
+                    continue;
+                }
+                let s = cosine(&vecs[i], &vecs[j]);
+                let better = best.0 == usize::MAX
+                    || s > best.1
+                    || (s == best.1 && (texts[j], j) < (texts[best.0], best.0));
+                if better {
+                    best = (j, s);
+                }
+            }
+            best
+        })
+        .collect();
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn find(parent: &mut [usize], mut x: usize) -> usize {
+        while parent[x] != x {
+            parent[x] = parent[parent[x]];
+            x = parent[x];
+        }
+        x
+    }
+    fn union(parent: &mut [usize], a: usize, b: usize) {
+        let (ra, rb) = (find(parent, a), find(parent, b));
+        if ra != rb {
+            parent[ra.max(rb)] = ra.min(rb);
+        }
+    }
+    // 1. Links inside lexical clusters that the neighbours confirm.
+    let mut members: std::collections::HashMap<ClusterId, Vec<usize>> = Default::default();
+    for (i, &c) in ids.iter().enumerate() {
+        members.entry(c).or_default().push(i);
+    }
+    for list in members.values() {
+        for (k, &a) in list.iter().enumerate() {
+            for &b in &list[k + 1..] {
+                if nn[a].0 == b || nn[b].0 == a || cosine(&vecs[a], &vecs[b]) >= KEEP_THRESHOLD {
+                    union(&mut parent, a, b);
+                }
+            }
+        }
+    }
+    let mut split = 0;
+    for list in members.values() {
+        let mut roots: Vec<usize> = list.iter().map(|&i| find(&mut parent, i)).collect();
+        roots.sort_unstable();
+        roots.dedup();
+        split += usize::from(roots.len() > 1);
+    }
+    // Components after step 1, for the constraints of step 2.
+    let mut speakers: std::collections::HashMap<usize, Vec<&str>> = Default::default();
+    let mut spans: std::collections::HashMap<usize, (Day, Day)> = Default::default();
+    for (i, q) in quotes.iter().enumerate() {
+        let r = find(&mut parent, i);
+        if let Some(s) = q.speaker {
+            let l = speakers.entry(r).or_default();
+            if !l.contains(&s) {
+                l.push(s);
+            }
+        }
+        if let Some(d) = q.day {
+            let e = spans.entry(r).or_insert((d, d));
+            *e = (e.0.min(d), e.1.max(d));
+        }
+    }
+    // 2. Reciprocal nearest neighbours across components, closest first.
+    let mut mutual: Vec<(f32, usize, usize)> = (0..n)
+        .filter_map(|i| {
+            let (j, s) = nn[i];
+            (j != usize::MAX && i < j && nn[j].0 == i && s >= threshold).then_some((s, i, j))
+        })
+        .collect();
+    mutual.sort_unstable_by(|p, q| {
+        q.0.total_cmp(&p.0)
+            .then((texts[p.1], texts[p.2]).cmp(&(texts[q.1], texts[q.2])))
+    });
+    let mut linked = 0;
+    for &(_, a, b) in &mutual {
+        let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+        if ra == rb {
+            continue;
+        }
+        let empty = Vec::new();
+        let (sa, sb) = (
+            speakers.get(&ra).unwrap_or(&empty),
+            speakers.get(&rb).unwrap_or(&empty),
+        );
+        if !sa
+            .iter()
+            .all(|&x| sb.iter().all(|&y| speakers_compatible(Some(x), Some(y))))
+        {
+            continue;
+        }
+        let span = match (spans.get(&ra), spans.get(&rb)) {
+            (Some(&(a0, a1)), Some(&(b0, b1))) => Some((a0.min(b0), a1.max(b1))),
+            (x, y) => x.or(y).copied(),
+        };
+        if span.is_some_and(|(first, last)| last - first > TIME_WINDOW_DAYS) {
+            continue;
+        }
+        union(&mut parent, ra, rb);
+        let keep = find(&mut parent, ra);
+        let gone = if keep == ra { rb } else { ra };
+        let moved = speakers.remove(&gone).unwrap_or_default();
+        let l = speakers.entry(keep).or_default();
+        for s in moved {
+            if !l.contains(&s) {
+                l.push(s);
+            }
+        }
+        spans.remove(&ra);
+        spans.remove(&rb);
+        if let Some(span) = span {
+            spans.insert(keep, span);
+        }
+        linked += 1;
+    }
+    // Order-independent ids: key each component by (smallest lexical id, first text).
+    let mut key: std::collections::HashMap<usize, (ClusterId, &str)> = Default::default();
+    for i in 0..n {
+        let r = find(&mut parent, i);
+        let k = (ids[i], texts[i]);
+        let e = key.entry(r).or_insert(k);
+        if k < *e {
+            *e = k;
+        }
+    }
+    let mut keys: Vec<(ClusterId, &str)> = key.values().copied().collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let next = ids.iter().copied().max().map_or(0, |m| m + 1);
+    let mut fresh = next;
+    let mut id_of: std::collections::HashMap<(ClusterId, &str), ClusterId> = Default::default();
+    let mut prev: Option<ClusterId> = None;
+    for k in keys {
+        let id = if prev == Some(k.0) {
+            fresh += 1;
+            fresh - 1
+        } else {
+            k.0
+        };
+        prev = Some(k.0);
+        id_of.insert(k, id);
+    }
+    let out: Vec<ClusterId> = (0..n)
+        .map(|i| {
+            let r = find(&mut parent, i);
+            id_of[&key[&r]]
+        })
+        .collect();
+    ids.copy_from_slice(&out);
+    Ok(RefineReport {
+        embedded: n,
+        split,
+        linked,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -309,6 +530,60 @@ mod tests {
         .unwrap();
         assert_eq!(ids, vec![0, 0, 2]);
         assert_eq!((r.embedded, r.linked), (3, 1));
+    }
+
+    #[test]
+    fn whole_batch_splits_a_same_story_merge_and_joins_nearest_neighbours() {
+        // a1/a2 render one sentence, b1/b2 another of the same story: lexically all four were
+        // merged, but each one's nearest neighbour is its own rendering. c1/c2 were left apart
+        // lexically and are each other's nearest neighbour; d is alone and far from everything.
+        let table = Table(vec![
+            ("a1", vec![1.0, 0.0, 0.0, 0.0]),
+            ("a2", vec![1.0, 0.05, 0.0, 0.0]),
+            ("b1", vec![1.0, 0.50, 0.0, 0.0]),
+            ("b2", vec![1.0, 0.55, 0.0, 0.0]),
+            ("c1", vec![0.0, 0.0, 1.0, 0.20]),
+            ("c2", vec![0.0, 0.0, 1.0, 0.25]),
+            ("d", vec![0.0, 1.0, 0.0, 0.0]),
+        ]);
+        let q = quotes(&["a1", "a2", "b1", "b2", "c1", "c2", "d"]);
+        let mut ids = vec![0, 0, 0, 0, 1, 2, 3];
+        let r = refine_by_neighbours(&q, &mut ids, &table, NEIGHBOUR_THRESHOLD).unwrap();
+        assert_eq!((r.embedded, r.split, r.linked), (7, 1, 1));
+        assert_eq!(ids[0], ids[1]);
+        assert_eq!(ids[2], ids[3]);
+        assert_ne!(ids[0], ids[2]);
+        assert_eq!(ids[4], ids[5]);
+        assert!(ids[6] != ids[0] && ids[6] != ids[2] && ids[6] != ids[4]);
+        // Ids depend on the quotes, not on their order.
+        let rev: Vec<&str> = ["a1", "a2", "b1", "b2", "c1", "c2", "d"]
+            .into_iter()
+            .rev()
+            .collect();
+        let mut rids = vec![3, 2, 1, 0, 0, 0, 0];
+        refine_by_neighbours(&quotes(&rev), &mut rids, &table, NEIGHBOUR_THRESHOLD).unwrap();
+        rids.reverse();
+        assert_eq!(rids, ids);
+    }
+
+    #[test]
+    fn whole_batch_keeps_speakers_apart() {
+        let table = Table(vec![("x", vec![1.0, 0.0]), ("y", vec![1.0, 0.01])]);
+        let q = [
+            Quote {
+                text: "x",
+                speaker: Some("marco rubio"),
+                day: None,
+            },
+            Quote {
+                text: "y",
+                speaker: Some("gustavo petro"),
+                day: None,
+            },
+        ];
+        let mut ids = vec![0, 1];
+        let r = refine_by_neighbours(&q, &mut ids, &table, NEIGHBOUR_THRESHOLD).unwrap();
+        assert_eq!((ids, r.linked), (vec![0, 1], 0));
     }
 
     #[test]
