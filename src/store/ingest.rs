@@ -45,8 +45,8 @@ use crate::parse::Quote;
 
 use super::records::*;
 use super::{
-    article_id, be_u32, kind_name, looks_like_domain, lookup, matching, outlet_key, push_unique,
-    url_host, IngestReport, Store, StoreError, WriteBatch,
+    article_id, kind_name, looks_like_domain, lookup, matching, outlet_key, push_unique, url_host,
+    IngestReport, Store, StoreError, WriteBatch,
 };
 
 /// Occurrences beyond which a component is no longer clustered again as a whole.
@@ -93,10 +93,10 @@ pub(crate) struct Session {
     pub cache: FxHashMap<ClusterId, (ClusterRec, u64)>,
     /// The first [`VARIANTS_COMPARED`] wordings of recently used clusters, prepared for
     /// the decision, with when they were last used.
-    pub views: FxHashMap<ClusterId, (Vec<Prepared>, u64)>,
+    pub views: FxHashMap<ClusterId, (Vec<(Prepared, matching::Shape)>, u64)>,
     pub tick: u64,
-    /// Lookup vocabulary: number of distinct wordings with each word.
-    pub vocab: FxHashMap<String, u32>,
+    /// Lookup vocabulary: every word with a `V` record (stored or staged).
+    pub vocab: FxHashSet<String>,
     /// [`wording_key`] of every stored or staged wording.
     pub wordings_seen: FxHashSet<u64>,
     /// Candidate scores of the quote being placed, kept so that the table is allocated once.
@@ -135,7 +135,10 @@ struct Shipped {
 struct Payload {
     puts: BTreeMap<Vec<u8>, Vec<u8>>,
     terms: FxHashMap<String, Vec<ClusterId>>,
-    vocab: Vec<(String, u32)>,
+    /// Distinct wordings each word gained in this commit.
+    added: FxHashMap<String, u32>,
+    /// Words new to the vocabulary.
+    new_words: Vec<String>,
     seq: u64,
     cluster_count: u64,
     wording_count: u64,
@@ -158,15 +161,20 @@ impl Payload {
         for (k, o) in &shared.outlets {
             batch.put(outlet_rec_key(k), encode(o));
         }
+        // A word's segment carries how many distinct wordings it gained with its postings,
+        // so that the vocabulary count is not a record rewritten on every commit.
+        let empty: Vec<ClusterId> = Vec::new();
         for (term, list) in &self.terms {
-            batch.put(term_key(term, self.seq), encode(list));
+            let added = self.added.get(term).copied().unwrap_or(0);
+            batch.put(term_key(term, self.seq), encode(&(added, list)));
         }
-        for (term, n) in &self.vocab {
-            if *n == 0 {
-                batch.delete(vocab_key(term));
-            } else {
-                batch.put(vocab_key(term), n.to_be_bytes().to_vec());
+        for (term, &added) in &self.added {
+            if !self.terms.contains_key(term) {
+                batch.put(term_key(term, self.seq), encode(&(added, &empty)));
             }
+        }
+        for term in &self.new_words {
+            batch.put(vocab_key(term), Vec::new());
         }
         batch.put(META_COMMITS.to_vec(), self.seq.to_be_bytes().to_vec());
         batch.put(
@@ -193,7 +201,10 @@ pub(crate) struct Pending {
     pub outlets: HashMap<String, OutletRec>,
     /// New lookup postings.
     pub terms: FxHashMap<String, Vec<ClusterId>>,
-    pub vocab_dirty: FxHashSet<String>,
+    /// Distinct wordings each word gained.
+    pub vocab_added: FxHashMap<String, u32>,
+    /// Words new to the vocabulary.
+    pub new_words: Vec<String>,
     /// The cluster and wording counts before the first staged article, to roll back on
     /// failure.
     pub count_before: Option<(u64, u64)>,
@@ -232,6 +243,13 @@ fn cluster_keys(c: &ClusterRec) -> Vec<u64> {
     keys.sort_unstable();
     keys.dedup();
     keys
+}
+
+/// A wording as the decision reads it, with what [`matching::may_match_shaped`] reads.
+fn view_of(v: &Variant) -> (Prepared, matching::Shape) {
+    let p = matching::variant_prepared(v, None);
+    let shape = matching::Shape::of(&p);
+    (p, shape)
 }
 
 fn remove_id(map: &mut FxHashMap<u64, Vec<ClusterId>>, key: u64, id: ClusterId) {
@@ -284,7 +302,7 @@ impl Session {
             .wordings
             .iter()
             .take(VARIANTS_COMPARED)
-            .map(|v| matching::variant_prepared(v, None))
+            .map(view_of)
             .collect();
         self.views.insert(c.id, (view, self.tick));
         if self.views.len() > VIEW_CLUSTERS + VIEW_CLUSTERS / 5 {
@@ -549,13 +567,6 @@ impl Store {
         }
         let pending = std::mem::take(&mut self.pending);
         let seq = self.commits + 1;
-        let mut vocab = Vec::with_capacity(pending.vocab_dirty.len());
-        if let Some(session) = &self.session {
-            for term in pending.vocab_dirty {
-                let n = session.vocab.get(&term).copied().unwrap_or(0);
-                vocab.push((term, n));
-            }
-        }
         let shared = std::sync::Arc::new(Shipped {
             articles: pending.articles,
             clusters: pending.clusters,
@@ -565,7 +576,8 @@ impl Store {
         let payload = Payload {
             puts: pending.puts,
             terms: pending.terms,
-            vocab,
+            added: pending.vocab_added,
+            new_words: pending.new_words,
             seq,
             cluster_count: self.cluster_count,
             wording_count: self.wording_count,
@@ -677,7 +689,7 @@ impl Store {
             cache: FxHashMap::default(),
             views: FxHashMap::default(),
             tick: 0,
-            vocab: FxHashMap::default(),
+            vocab: FxHashSet::default(),
             wordings_seen: FxHashSet::default(),
             scratch: FxHashMap::default(),
         };
@@ -696,10 +708,10 @@ impl Store {
             session.next_component = session.next_component.max(c.component + 1);
         }
         for r in self.backend.scan_prefix(&[prefix::VOCAB]) {
-            let (k, v) = r?;
+            let (k, _) = r?;
             session
                 .vocab
-                .insert(String::from_utf8_lossy(&k[1..]).into_owned(), be_u32(&v)?);
+                .insert(String::from_utf8_lossy(&k[1..]).into_owned());
         }
         Ok(session)
     }
@@ -762,13 +774,16 @@ impl Store {
         if s.wordings_seen.insert(wording_key(q.wording, q.lang)) {
             self.wording_count += 1;
             for w in &words {
-                match s.vocab.get_mut(w) {
+                match self.pending.vocab_added.get_mut(w) {
                     Some(n) => *n += 1,
                     None => {
-                        s.vocab.insert(w.clone(), 1);
+                        self.pending.vocab_added.insert(w.clone(), 1);
                     }
                 }
-                self.pending.vocab_dirty.insert(w.clone());
+                if !s.vocab.contains(w) {
+                    s.vocab.insert(w.clone());
+                    self.pending.new_words.push(w.clone());
+                }
             }
         }
         let neighbours = self.neighbours(s, &p, &th)?;
@@ -1035,6 +1050,13 @@ impl Store {
         if p.content >= matching::MIN_EVIDENCE_CONTENT {
             let mut score = std::mem::take(&mut s.scratch);
             score.clear();
+            // With fixed weights, two wordings sharing one content word can match only when
+            // both have at most two.
+            let one_is_enough = p.content <= matching::MIN_EVIDENCE_CONTENT;
+            let enough = if one_is_enough { 1 } else { 2 };
+            // Clusters are noted as they reach `enough` shared keys, so that ranking reads
+            // those only, not every cluster sharing one common word.
+            let mut qualified: Vec<ClusterId> = Vec::new();
             for k in matcher::index_keys(p) {
                 let Some(list) = s.keys.get(&k) else {
                     continue;
@@ -1045,15 +1067,15 @@ impl Store {
                     let e = score.entry(c).or_insert((0, 0.0));
                     e.0 += 1;
                     e.1 += w;
+                    if e.0 == enough {
+                        qualified.push(c);
+                    }
                 }
             }
-            // With fixed weights, two wordings sharing one content word can match only when
-            // both have at most two.
-            let one_is_enough = p.content <= matching::MIN_EVIDENCE_CONTENT;
-            let mut ranked: Vec<(ClusterId, u32, f32)> = score
-                .iter()
-                .filter(|(c, e)| (e.0 >= 2 || one_is_enough) && !out.contains(c))
-                .map(|(&c, &(n, w))| (c, n, w))
+            let mut ranked: Vec<(ClusterId, u32, f32)> = qualified
+                .into_iter()
+                .filter(|c| !out.contains(c))
+                .filter_map(|c| score.get(&c).map(|&(n, w)| (c, n, w)))
                 .collect();
             s.scratch = score;
             let order = |a: &(ClusterId, u32, f32), b: &(ClusterId, u32, f32)| {
@@ -1070,6 +1092,7 @@ impl Store {
                 lang: String::new(),
                 ..p.clone()
             };
+            let bare_shape = matching::Shape::of(&bare);
             for (cid, _, _) in ranked {
                 s.tick += 1;
                 let tick = s.tick;
@@ -1078,7 +1101,7 @@ impl Store {
                         c.wordings
                             .iter()
                             .take(VARIANTS_COMPARED)
-                            .map(|v| matching::variant_prepared(v, None))
+                            .map(view_of)
                             .collect::<Vec<_>>()
                     })?
                     else {
@@ -1090,8 +1113,9 @@ impl Store {
                     continue;
                 };
                 *t = tick;
-                let hit = view.iter().any(|v| {
-                    v.content >= matching::MIN_EVIDENCE_CONTENT && matching::linked(&bare, v, th)
+                let hit = view.iter().any(|(v, shape)| {
+                    v.content >= matching::MIN_EVIDENCE_CONTENT
+                        && matching::linked_shaped(&bare, &bare_shape, v, shape, th)
                 });
                 if hit {
                     out.push(cid);

@@ -214,7 +214,7 @@ impl Store {
                 let mut taken = 0usize;
                 for r in self.backend().scan_prefix(&records::term_prefix(stored)) {
                     let (_, v) = r?;
-                    let list: Vec<ClusterId> = records::decode("posting list", &v)?;
+                    let (_, list): (u32, Vec<ClusterId>) = records::decode("posting list", &v)?;
                     taken += list.len();
                     for cid in list {
                         let slot = found.entry(cid).or_insert_with(|| vec![0.0; query.len()]);
@@ -280,10 +280,11 @@ impl Store {
                 .scan_prefix(&p)
                 .take(MAX_PREFIX_EXPANSIONS + 1)
             {
-                let (k, v) = r?;
+                let (k, _) = r?;
                 let stored = String::from_utf8_lossy(&k[1..]).into_owned();
                 if stored != word {
-                    out.push((stored, PREFIX_QUALITY, be_u32(&v)));
+                    let df = self.vocab_df(&stored)?;
+                    out.push((stored, PREFIX_QUALITY, df));
                 }
             }
         }
@@ -295,21 +296,18 @@ impl Store {
             let mut p = vec![prefix::VOCAB];
             p.extend_from_slice(head.as_bytes());
             for r in self.backend().scan_prefix(&p).take(MAX_TYPO_SCAN) {
-                let (k, v) = r?;
+                let (k, _) = r?;
                 let stored = String::from_utf8_lossy(&k[1..]).into_owned();
                 if let Some(d) = edit_distance(word, &stored, budget) {
                     if d > 0 && !out.iter().any(|e| e.0 == stored) {
-                        out.push((stored, if d == 1 { 0.8 } else { 0.6 }, be_u32(&v)));
+                        let df = self.vocab_df(&stored)?;
+                        out.push((stored, if d == 1 { 0.8 } else { 0.6 }, df));
                     }
                 }
             }
         }
         Ok(out)
     }
-}
-
-fn be_u32(v: &[u8]) -> u32 {
-    v.try_into().map(u32::from_be_bytes).unwrap_or(0)
 }
 
 /// The heaviest in-order alignment of query words onto a wording's words (each query word

@@ -183,27 +183,76 @@ pub fn linked(a: &Prepared, b: &Prepared, th: &Thresholds) -> bool {
             && store_match(a, b, fixed_stats(), th).is_some())
 }
 
+/// [`linked`], with each side's [`Shape`] worked out beforehand.
+pub fn linked_shaped(a: &Prepared, sa: &Shape, b: &Prepared, sb: &Shape, th: &Thresholds) -> bool {
+    a.exact == b.exact
+        || (a.content.min(b.content) >= MIN_EVIDENCE_CONTENT
+            && may_match_shaped(a, sa, b, sb, th)
+            && store_match_unfiltered(a, b, fixed_stats(), th).is_some())
+}
+
+/// What [`may_match`] reads of a wording besides its term set, worked out once per wording
+/// instead of once per compared pair: ingest compares each new quote with hundreds of stored
+/// wordings, and summing both sides' weights on every comparison was a third of the filter.
+#[derive(Debug, Clone, Default)]
+pub struct Shape {
+    /// Weight of the term set under [`fixed_stats`] (content 1, function words
+    /// [`matcher::STOP_WEIGHT`]), summed in set order.
+    weight: f32,
+    /// The alignment bound's cost of the whole text (content 1, function words 0.5, every
+    /// occurrence).
+    align_total: f32,
+    /// Per element of the term set: its alignment cost times its occurrences in the text.
+    align_cost: Vec<f32>,
+}
+
+/// Alignment cost of a term, as `matcher::align_bound` counts it. Costs are 1 and 0.5, so
+/// their sums are exact in any order.
+fn align_cost(t: u64) -> f32 {
+    if matcher::is_content(t) {
+        1.0
+    } else {
+        0.5
+    }
+}
+
+fn dice_weight(t: u64) -> f32 {
+    if matcher::is_content(t) {
+        1.0
+    } else {
+        matcher::STOP_WEIGHT
+    }
+}
+
+impl Shape {
+    pub fn of(p: &Prepared) -> Shape {
+        Shape {
+            weight: p.set.iter().map(|&t| dice_weight(t)).sum(),
+            align_total: p.terms.iter().map(|&t| align_cost(t)).sum(),
+            align_cost: p
+                .set
+                .iter()
+                .map(|&t| align_cost(t) * p.terms.iter().filter(|&&u| u == t).count() as f32)
+                .collect(),
+        }
+    }
+}
+
 /// A necessary condition for the cascade to match two different wordings under
 /// [`fixed_stats`], without allocating: an overlap needs a weighted Dice of at least the
 /// threshold before damping, an excerpt needs the shorter wording's words found in the longer
-/// one (the cascade's own bound). Most candidate pairs fail it.
+/// one (the cascade's own bound). Most candidate pairs fail it. Ingest uses
+/// [`may_match_shaped`], the same decision with each side's sums worked out once.
 pub fn may_match(a: &Prepared, b: &Prepared, th: &Thresholds) -> bool {
-    let w = |t: u64| {
-        if matcher::is_content(t) {
-            1.0f32
-        } else {
-            matcher::STOP_WEIGHT
-        }
-    };
-    let ta: f32 = a.set.iter().map(|&t| w(t)).sum();
-    let tb: f32 = b.set.iter().map(|&t| w(t)).sum();
+    let ta: f32 = a.set.iter().map(|&t| dice_weight(t)).sum();
+    let tb: f32 = b.set.iter().map(|&t| dice_weight(t)).sum();
     let (mut i, mut j, mut shared) = (0, 0, 0.0f32);
     while i < a.set.len() && j < b.set.len() {
         match a.set[i].cmp(&b.set[j]) {
             std::cmp::Ordering::Less => i += 1,
             std::cmp::Ordering::Greater => j += 1,
             std::cmp::Ordering::Equal => {
-                shared += w(a.set[i]);
+                shared += dice_weight(a.set[i]);
                 i += 1;
                 j += 1;
             }
@@ -218,6 +267,47 @@ pub fn may_match(a: &Prepared, b: &Prepared, th: &Thresholds) -> bool {
         return false;
     }
     matcher::align_bound(short, long) >= th.align - 1e-4
+}
+
+/// [`may_match`] with each side's [`Shape`] worked out beforehand. One pass over both term
+/// sets gives the shared weight and both sides' found alignment cost.
+pub fn may_match_shaped(
+    a: &Prepared,
+    sa: &Shape,
+    b: &Prepared,
+    sb: &Shape,
+    th: &Thresholds,
+) -> bool {
+    let (ta, tb) = (sa.weight, sb.weight);
+    let (mut i, mut j, mut shared) = (0, 0, 0.0f32);
+    let (mut found_a, mut found_b) = (0.0f32, 0.0f32);
+    while i < a.set.len() && j < b.set.len() {
+        match a.set[i].cmp(&b.set[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                shared += dice_weight(a.set[i]);
+                found_a += sa.align_cost[i];
+                found_b += sb.align_cost[j];
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    // A little slack for rounding: this only decides whether to ask the cascade.
+    if ta + tb > 0.0 && 2.0 * shared / (ta + tb) >= th.overlap - 1e-4 {
+        return true;
+    }
+    let (short, found, total) = if ta <= tb {
+        (a, found_a, sa.align_total)
+    } else {
+        (b, found_b, sb.align_total)
+    };
+    if short.content < th.min_fragment_content {
+        return false;
+    }
+    let bound = if total > 0.0 { found / total } else { 0.0 };
+    bound >= th.align - 1e-4
 }
 
 /// Content words a rewording (the cascade's overlap stage) must share with the quote it
@@ -239,6 +329,16 @@ pub fn store_match(
     if a.exact != b.exact && !may_match(a, b, th) {
         return None;
     }
+    store_match_unfiltered(a, b, stats, th)
+}
+
+/// [`store_match`] for a pair that passed [`may_match`] (or has the same folded words).
+fn store_match_unfiltered(
+    a: &Prepared,
+    b: &Prepared,
+    stats: &TermStats,
+    th: &Thresholds,
+) -> Option<matcher::Match> {
     let m = matcher::same_statement_with(a, b, stats, th)?;
     if m.stage != Stage::Overlap {
         return Some(m);
@@ -537,11 +637,26 @@ pub fn build_record(
     }
 }
 
-/// The items of stored clusters, for clustering their component again.
+/// What tells a cluster's distinct quotes apart: wording (its index in the cluster), speaker,
+/// day and kind.
+type QuoteOf<'a> = (u32, Option<&'a str>, Option<Day>, bool);
+
+/// The items of stored clusters, for clustering their component again: one per distinct
+/// quote of each cluster (members with the same wording, speaker, day and kind share one), so
+/// a cluster of a thousand occurrences of a few wordings costs a few items, not a thousand.
 pub fn items_of(recs: &[super::records::ClusterRec]) -> Vec<Item> {
     let mut out = Vec::new();
     for c in recs {
+        let first = out.len();
+        let mut seen: rustc_hash::FxHashMap<QuoteOf<'_>, usize> = rustc_hash::FxHashMap::default();
         for m in &c.members {
+            let key = (m.variant, m.speaker.as_deref(), m.day, m.term);
+            if let Some(&i) = seen.get(&key) {
+                let it: &mut Item = &mut out[i];
+                it.at.push((m.article, m.start));
+                continue;
+            }
+            seen.insert(key, out.len());
             let v = &c.wordings[m.variant as usize];
             out.push(Item {
                 prepared: variant_prepared(v, m.speaker_key.as_deref()),
@@ -555,6 +670,45 @@ pub fn items_of(recs: &[super::records::ClusterRec]) -> Vec<Item> {
                 at: vec![(m.article, m.start)],
             });
         }
+        debug_assert!(out[first..].iter().all(|it| !it.at.is_empty()));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shaped_filter_decides_as_the_matchers_bound() {
+        let texts = [
+            "He may have been carrying fish",
+            "he may have been carrying fish in the boat, the the the",
+            "We will continue the fight against drugs with full respect for human rights",
+            "the fight against drug trafficking, with full respect",
+            "fight against drugs",
+            "It is what it is and it is not what it is not",
+            "what it is",
+            "Suspend all intelligence sharing with the agencies",
+            "intelligence sharing with the agencies of the United States",
+            "a completely different sentence about the weather today",
+        ];
+        let th = Thresholds::default();
+        let prepared: Vec<Prepared> = texts
+            .iter()
+            .map(|t| matcher::prepare(t, Some("en"), None))
+            .collect();
+        for a in &prepared {
+            for b in &prepared {
+                let shaped = may_match_shaped(a, &Shape::of(a), b, &Shape::of(b), &th);
+                assert_eq!(
+                    shaped,
+                    may_match(a, b, &th),
+                    "{:?} / {:?}",
+                    a.terms,
+                    b.terms
+                );
+            }
+        }
+    }
 }

@@ -26,7 +26,7 @@
 //! assert_eq!(hits[0].cluster, report.clusters[0]);
 //! ```
 //!
-//! # Schema (version 4)
+//! # Schema (version 5)
 //!
 //! One ordered key space. The first byte of a key names the record kind; values are
 //! `postcard`-encoded structs from [`records`]. Integers in keys are big-endian so that keys sort
@@ -38,11 +38,11 @@
 //! | `M cluster_count`, `M wordings`, `M commits` | u64 BE | counters: live clusters, distinct wordings (text and language), commits |
 //! | `A` article-id(16) | [`ArticleRec`] | article: id = first 16 bytes of SHA-256(outlet key, NUL, body), outlet, url, published, title, lang |
 //! | `O` outlet-key | [`OutletRec`] | outlet: display name, aliases, domains |
-//! | `C` cluster-id(8) | [`ClusterRec`] | cluster: canonical wording, speakers, matcher representatives, first and last publication day, whether all its occurrences are scare quotes, every distinct wording (with its count, language and the matcher's term ids), every member occurrence (article id, start, wording, speaker, day, kind), and its match-graph component |
+//! | `C` cluster-id(8) | [`ClusterRec`] | cluster: canonical wording, speakers, matcher representatives, first and last publication day, whether all its occurrences are scare quotes, every distinct wording (with its count, language and the matcher's term ids), every member occurrence (article id, start, wording, speaker, day, kind), and its match-graph component; stored in a compact form that says each text once (representatives and the canonical wording as indexes into the wordings, members' speakers as indexes into the cluster's distinct speakers) |
 //! | `Q` article-id(16) | postcard `Vec<`[`OccurrenceRec`]`>` | an article's occurrences: wording, span, kind, speaker, cue, channel, credits |
 //! | `E` from 0 to 0 article-id start index(2) | [`CreditEdgeRec`] | one edge per explicit credit |
-//! | `W` term 0 commit(8) | postcard `Vec<u64>` | lookup index: folded word → clusters that got it, one segment per commit; may name clusters since replaced, which lookup skips |
-//! | `V` term | u32 BE | lookup vocabulary: number of distinct wordings with the word |
+//! | `W` term 0 commit(8) | postcard `(u32, Vec<u64>)` | lookup index, one segment per commit: how many distinct wordings with the folded word the commit added, and the clusters that got the word; may name clusters since replaced, which lookup skips |
+//! | `V` term | empty | lookup vocabulary: every folded word of a stored wording (its count is the sum of its `W` segments' first numbers) |
 //!
 //! Cluster ids are 53-bit hashes of each cluster's first member in the order clustering visits
 //! them (see `ingest.rs`), so they do not depend on ingest order; a cluster gets a new id when
@@ -62,6 +62,11 @@
 //! an occurrence and a credit edge no longer name their cluster (the cluster's members say
 //! where each occurrence is), ids are derived from contents, the store decides with fixed term
 //! weights (the `T` term-statistics records are gone), and the vocabulary counts wordings.
+//! Version 5 cut what an ingest writes by a third: a cluster record says each text once
+//! (it is rewritten whenever its cluster changes, so its size is most of the bytes written),
+//! and a word's count of wordings moved from its `V` record, which every commit that used the
+//! word rewrote, into the commit's `W` segment, which that commit writes anyway; `V` is
+//! written once per word.
 //!
 //! Provenance (first carrier, credits, chains) is not stored: it is derived from occurrences
 //! and article dates when asked for (see [`crate::provenance`]). Clusters are a function of
@@ -108,7 +113,7 @@ pub use records::*;
 pub(crate) const MAX_SPEAKERS: usize = 32;
 
 /// The schema this build reads and writes.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -574,16 +579,17 @@ impl Store {
         Ok(problems)
     }
 
-    /// In how many clusters a lookup term occurs.
+    /// How many distinct wordings use a lookup word: the sum of what each commit's segment
+    /// of its postings says it added (only the first number of each segment is decoded).
     pub fn vocab_df(&self, term: &str) -> Result<u32, StoreError> {
-        Ok(match self.backend.get(&vocab_key(term))? {
-            Some(v) => v
-                .as_slice()
-                .try_into()
-                .map(u32::from_be_bytes)
-                .map_err(|_| StoreError::Corrupt("bad vocabulary count".into()))?,
-            None => 0,
-        })
+        let mut n = 0u32;
+        for r in self.backend.scan_prefix(&term_prefix(term)) {
+            let (_, v) = r?;
+            let (added, _): (u32, &[u8]) = postcard::take_from_bytes(&v)
+                .map_err(|e| StoreError::Corrupt(format!("bad posting list: {e}")))?;
+            n = n.saturating_add(added);
+        }
+        Ok(n)
     }
 
     /// Every distinct wording of a cluster, in [`wording_hash`] order: an order that does not
@@ -612,12 +618,6 @@ impl Drop for Store {
 pub(crate) fn sorted_wordings(mut w: Vec<Variant>) -> Vec<Variant> {
     w.sort_by_cached_key(|v| (wording_hash(&v.wording), v.wording.clone()));
     w
-}
-
-pub(crate) fn be_u32(v: &[u8]) -> Result<u32, StoreError> {
-    v.try_into()
-        .map(u32::from_be_bytes)
-        .map_err(|_| StoreError::Corrupt("bad counter".into()))
 }
 
 pub(crate) fn kind_name(k: crate::parse::QuoteKind) -> &'static str {

@@ -104,7 +104,9 @@ pub struct Member {
     pub term: bool,
 }
 
+/// A cluster. Stored in the compact form of [`stored_cluster`], which says each thing once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(into = "stored_cluster::Stored", try_from = "stored_cluster::Stored")]
 pub struct ClusterRec {
     pub id: ClusterId,
     /// The wording with the most content words (then the longest): partial quotes are
@@ -121,7 +123,6 @@ pub struct ClusterRec {
     /// The matcher's state for this cluster, as `matcher::Clusterer` keeps it: up to four
     /// representatives, which of them is canonical, and the folded speaker keys. Derived from
     /// the members by `store::matching::cluster_component`.
-    #[serde(with = "compact_reps")]
     pub reps: Vec<crate::matcher::Prepared>,
     pub canonical_rep: u32,
     pub speaker_keys: Vec<String>,
@@ -197,52 +198,212 @@ pub struct CreditEdgeRec {
     pub phrase: String,
 }
 
-/// Representatives are stored without what the decision never reads (the folded text, the
-/// language) or can recompute (the sorted term set): a third of the size.
-mod compact_reps {
-    use crate::matcher::Prepared;
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+/// The stored form of a [`ClusterRec`]: every text once. A representative is the index of
+/// its wording (whose terms it shares) and its speaker key, the canonical wording is an index
+/// too, and members name their speaker by an index into the cluster's distinct (speaker,
+/// speaker key) pairs. Cluster records are rewritten whenever their cluster changes, so their
+/// size is most of what ingest writes: this form is about half of saying everything in place.
+mod stored_cluster {
+    use super::{ClusterRec, Member, Variant};
+    use crate::matcher::{Prepared, Span};
+    use serde::{Deserialize, Serialize};
+
+    /// A representative: by reference to a wording when it is one (always, for records built
+    /// by clustering), else in full.
+    #[derive(Serialize, Deserialize)]
+    enum Rep {
+        Wording {
+            variant: u32,
+            speaker: Option<String>,
+        },
+        Full {
+            terms: Vec<u64>,
+            exact: u64,
+            content: u32,
+            speaker: Option<String>,
+        },
+    }
 
     #[derive(Serialize, Deserialize)]
-    struct Rep {
-        terms: Vec<u64>,
-        exact: u64,
-        content: u32,
-        speaker: Option<String>,
+    struct StoredMember {
+        article: super::ArticleId,
+        start: u32,
+        variant: u32,
+        /// Index into `people`.
+        person: u32,
+        day: Option<crate::matcher::Day>,
+        term: bool,
     }
 
-    pub fn serialize<S: Serializer>(reps: &[Prepared], s: S) -> Result<S::Ok, S::Error> {
-        let compact: Vec<Rep> = reps
-            .iter()
-            .map(|p| Rep {
-                terms: p.terms.clone(),
-                exact: p.exact,
-                content: p.content,
-                speaker: p.speaker.clone(),
-            })
-            .collect();
-        compact.serialize(s)
+    #[derive(Serialize, Deserialize)]
+    pub(super) struct Stored {
+        id: u64,
+        /// Index of the canonical wording in `wordings`, or the wording itself when it is none
+        /// of them.
+        canonical: Result<u32, String>,
+        lang: Option<String>,
+        speakers: Vec<(String, u32)>,
+        canonical_content: u32,
+        reps: Vec<Rep>,
+        canonical_rep: u32,
+        speaker_keys: Vec<String>,
+        span: Option<Span>,
+        terms_only: bool,
+        wordings: Vec<Variant>,
+        /// Distinct (speaker, speaker key) pairs of the members.
+        people: Vec<(Option<String>, Option<String>)>,
+        members: Vec<StoredMember>,
+        component: u64,
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Prepared>, D::Error> {
-        let compact = Vec::<Rep>::deserialize(d)?;
-        Ok(compact
-            .into_iter()
-            .map(|r| {
-                let mut set = r.terms.clone();
-                set.sort_unstable();
-                set.dedup();
-                Prepared {
-                    folded: String::new(),
-                    lang: String::new(),
-                    speaker: r.speaker,
-                    terms: r.terms,
-                    set,
-                    exact: r.exact,
-                    content: r.content,
-                }
+    impl From<ClusterRec> for Stored {
+        fn from(c: ClusterRec) -> Stored {
+            let canonical = c
+                .wordings
+                .iter()
+                .position(|v| v.wording == c.canonical && v.lang == c.lang)
+                .map(|i| i as u32)
+                .ok_or(c.canonical);
+            let reps = c
+                .reps
+                .into_iter()
+                .map(|r| {
+                    match c.wordings.iter().position(|v| {
+                        v.exact == r.exact && v.content == r.content && v.terms == r.terms
+                    }) {
+                        Some(i) => Rep::Wording {
+                            variant: i as u32,
+                            speaker: r.speaker,
+                        },
+                        None => Rep::Full {
+                            terms: r.terms,
+                            exact: r.exact,
+                            content: r.content,
+                            speaker: r.speaker,
+                        },
+                    }
+                })
+                .collect();
+            let mut people: Vec<(Option<String>, Option<String>)> = Vec::new();
+            let members = c
+                .members
+                .into_iter()
+                .map(|m| {
+                    let pair = (m.speaker, m.speaker_key);
+                    let person = match people.iter().position(|p| *p == pair) {
+                        Some(i) => i,
+                        None => {
+                            people.push(pair);
+                            people.len() - 1
+                        }
+                    } as u32;
+                    StoredMember {
+                        article: m.article,
+                        start: m.start,
+                        variant: m.variant,
+                        person,
+                        day: m.day,
+                        term: m.term,
+                    }
+                })
+                .collect();
+            Stored {
+                id: c.id,
+                canonical,
+                lang: c.lang,
+                speakers: c.speakers,
+                canonical_content: c.canonical_content,
+                reps,
+                canonical_rep: c.canonical_rep,
+                speaker_keys: c.speaker_keys,
+                span: c.span,
+                terms_only: c.terms_only,
+                wordings: c.wordings,
+                people,
+                members,
+                component: c.component,
+            }
+        }
+    }
+
+    fn prepared(terms: Vec<u64>, exact: u64, content: u32, speaker: Option<String>) -> Prepared {
+        let mut set = terms.clone();
+        set.sort_unstable();
+        set.dedup();
+        Prepared {
+            folded: String::new(),
+            lang: String::new(),
+            speaker,
+            terms,
+            set,
+            exact,
+            content,
+        }
+    }
+
+    impl TryFrom<Stored> for ClusterRec {
+        type Error = String;
+
+        fn try_from(s: Stored) -> Result<ClusterRec, String> {
+            let wording = |i: u32| {
+                s.wordings
+                    .get(i as usize)
+                    .ok_or_else(|| format!("cluster {}: no wording {i}", s.id))
+            };
+            let canonical = match s.canonical {
+                Ok(i) => wording(i)?.wording.clone(),
+                Err(text) => text,
+            };
+            let mut reps = Vec::with_capacity(s.reps.len());
+            for r in s.reps {
+                reps.push(match r {
+                    Rep::Wording { variant, speaker } => {
+                        let v = wording(variant)?;
+                        prepared(v.terms.clone(), v.exact, v.content, speaker)
+                    }
+                    Rep::Full {
+                        terms,
+                        exact,
+                        content,
+                        speaker,
+                    } => prepared(terms, exact, content, speaker),
+                });
+            }
+            let mut members = Vec::with_capacity(s.members.len());
+            for m in s.members {
+                let (speaker, speaker_key) = s
+                    .people
+                    .get(m.person as usize)
+                    .cloned()
+                    .ok_or_else(|| format!("cluster {}: no person {}", s.id, m.person))?;
+                members.push(Member {
+                    article: m.article,
+                    start: m.start,
+                    variant: m.variant,
+                    speaker,
+                    speaker_key,
+                    day: m.day,
+                    term: m.term,
+                });
+            }
+            Ok(ClusterRec {
+                id: s.id,
+                canonical,
+                lang: s.lang,
+                speakers: s.speakers,
+                variants: s.wordings.len() as u32,
+                canonical_content: s.canonical_content,
+                occurrences: members.len() as u32,
+                reps,
+                canonical_rep: s.canonical_rep,
+                speaker_keys: s.speaker_keys,
+                span: s.span,
+                terms_only: s.terms_only,
+                wordings: s.wordings,
+                members,
+                component: s.component,
             })
-            .collect())
+        }
     }
 }
 
