@@ -252,6 +252,17 @@ fn view_of(v: &Variant) -> (Prepared, matching::Shape) {
     (p, shape)
 }
 
+/// Trims a cache whose entries carry the tick of their last use back to its `keep` newest
+/// once it has grown a fifth past that, so the sort of ticks is paid rarely.
+fn keep_newest<V>(map: &mut FxHashMap<ClusterId, (V, u64)>, keep: usize) {
+    if map.len() > keep + keep / 5 {
+        let mut ticks: Vec<u64> = map.values().map(|(_, t)| *t).collect();
+        let cut = ticks.len() - keep;
+        let (_, &mut at, _) = ticks.select_nth_unstable(cut);
+        map.retain(|_, (_, t)| *t >= at);
+    }
+}
+
 fn remove_id(map: &mut FxHashMap<u64, Vec<ClusterId>>, key: u64, id: ClusterId) {
     if let Some(list) = map.get_mut(&key) {
         list.retain(|&c| c != id);
@@ -305,23 +316,13 @@ impl Session {
             .map(view_of)
             .collect();
         self.views.insert(c.id, (view, self.tick));
-        if self.views.len() > VIEW_CLUSTERS + VIEW_CLUSTERS / 5 {
-            let mut ticks: Vec<u64> = self.views.values().map(|(_, t)| *t).collect();
-            let cut = ticks.len() - VIEW_CLUSTERS;
-            let (_, &mut at, _) = ticks.select_nth_unstable(cut);
-            self.views.retain(|_, (_, t)| *t >= at);
-        }
+        keep_newest(&mut self.views, VIEW_CLUSTERS);
     }
 
     fn remember(&mut self, c: ClusterRec) {
         self.tick += 1;
         self.cache.insert(c.id, (c, self.tick));
-        if self.cache.len() > CACHE_CLUSTERS + CACHE_CLUSTERS / 5 {
-            let mut ticks: Vec<u64> = self.cache.values().map(|(_, t)| *t).collect();
-            let cut = ticks.len() - CACHE_CLUSTERS;
-            let (_, &mut at, _) = ticks.select_nth_unstable(cut);
-            self.cache.retain(|_, (_, t)| *t >= at);
-        }
+        keep_newest(&mut self.cache, CACHE_CLUSTERS);
     }
 }
 

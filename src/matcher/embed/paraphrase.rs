@@ -17,7 +17,9 @@
 //! is that close to every embedded member of the other (complete link, so no chaining).
 
 use super::{cosine, EmbedError, Embedder};
-use crate::matcher::{speakers_compatible, ClusterId, Day, TIME_WINDOW_DAYS};
+use crate::matcher::{speakers_compatible, ClusterId, Day, Span, TIME_WINDOW_DAYS};
+use std::collections::HashMap;
+use std::hash::Hash;
 
 /// Damped weighted Dice (the overlap stage's score, without its shared-content minimum) from
 /// which a split pair of lexical neighbours is looked at again.
@@ -162,29 +164,16 @@ pub fn link_paraphrases(
     scored.sort_unstable_by(|p, q| q.0.total_cmp(&p.0).then((p.1, p.2).cmp(&(q.1, q.2))));
 
     // Embedded members and speakers per cluster, looked up by current id.
-    let mut members: std::collections::HashMap<ClusterId, Vec<usize>> = Default::default();
+    let mut members: HashMap<ClusterId, Vec<usize>> = Default::default();
     for &i in &ends {
         members.entry(ids[i]).or_default().push(i);
     }
-    let mut speakers: std::collections::HashMap<ClusterId, Vec<&str>> = Default::default();
+    let mut bounds = Constraints::default();
     for (q, &id) in quotes.iter().zip(ids.iter()) {
-        if let Some(s) = q.speaker {
-            let list = speakers.entry(id).or_default();
-            if !list.contains(&s) {
-                list.push(s);
-            }
-        }
+        bounds.add(id, q);
     }
-    // First and last day of the dated members per cluster.
-    let mut spans: std::collections::HashMap<ClusterId, (Day, Day)> = Default::default();
-    for (q, &id) in quotes.iter().zip(ids.iter()) {
-        if let Some(d) = q.day {
-            let e = spans.entry(id).or_insert((d, d));
-            *e = (e.0.min(d), e.1.max(d));
-        }
-    }
-    let mut parent: std::collections::HashMap<ClusterId, ClusterId> = Default::default();
-    let find = |parent: &std::collections::HashMap<ClusterId, ClusterId>, mut c: ClusterId| {
+    let mut parent: HashMap<ClusterId, ClusterId> = Default::default();
+    let find = |parent: &HashMap<ClusterId, ClusterId>, mut c: ClusterId| {
         while let Some(&p) = parent.get(&c) {
             c = p;
         }
@@ -229,38 +218,14 @@ pub fn link_paraphrases(
         if tight.is_finite() && cross < tight - t.margin {
             continue;
         }
-        let (sa, sb) = (
-            speakers.get(&ca).map_or(&[][..], Vec::as_slice),
-            speakers.get(&cb).map_or(&[][..], Vec::as_slice),
-        );
-        if !sa
-            .iter()
-            .all(|&x| sb.iter().all(|&y| speakers_compatible(Some(x), Some(y))))
-        {
-            continue;
-        }
-        let span = match (spans.get(&ca), spans.get(&cb)) {
-            (Some(&(a0, a1)), Some(&(b0, b1))) => Some((a0.min(b0), a1.max(b1))),
-            (a, b) => a.or(b).copied(),
-        };
-        if span.is_some_and(|(first, last)| last - first > TIME_WINDOW_DAYS) {
+        if !bounds.may_join(ca, cb) {
             continue;
         }
         let (keep, gone) = (ca.min(cb), ca.max(cb));
-        if let Some(span) = span {
-            spans.remove(&gone);
-            spans.insert(keep, span);
-        }
+        bounds.join(keep, gone);
         parent.insert(gone, keep);
         let moved = members.remove(&gone).unwrap_or_default();
         members.entry(keep).or_default().extend(moved);
-        let moved = speakers.remove(&gone).unwrap_or_default();
-        let list = speakers.entry(keep).or_default();
-        for s in moved {
-            if !list.contains(&s) {
-                list.push(s);
-            }
-        }
         linked += 1;
     }
     if linked > 0 {
@@ -273,6 +238,80 @@ pub fn link_paraphrases(
         embedded: ends.len(),
         linked,
     })
+}
+
+/// What a merge of two groups of quotes must respect, kept per group (a cluster id or a
+/// union-find root): every named speaker must be compatible with every speaker of the other
+/// group, and the dated members of both together must stay within [`TIME_WINDOW_DAYS`], as in
+/// the lexical stage.
+struct Constraints<'a, K> {
+    speakers: HashMap<K, Vec<&'a str>>,
+    spans: HashMap<K, Span>,
+}
+
+impl<K> Default for Constraints<'_, K> {
+    fn default() -> Self {
+        Constraints {
+            speakers: HashMap::new(),
+            spans: HashMap::new(),
+        }
+    }
+}
+
+impl<'a, K: Copy + Eq + Hash> Constraints<'a, K> {
+    fn add(&mut self, group: K, q: &Quote<'a>) {
+        if let Some(s) = q.speaker {
+            let list = self.speakers.entry(group).or_default();
+            if !list.contains(&s) {
+                list.push(s);
+            }
+        }
+        let span = Span::widen(self.spans.get(&group).copied(), q.day);
+        if let Some(span) = span {
+            self.spans.insert(group, span);
+        }
+    }
+
+    fn may_join(&self, a: K, b: K) -> bool {
+        let none: &[&str] = &[];
+        let (sa, sb) = (
+            self.speakers.get(&a).map_or(none, Vec::as_slice),
+            self.speakers.get(&b).map_or(none, Vec::as_slice),
+        );
+        let speakers_agree = sa
+            .iter()
+            .all(|&x| sb.iter().all(|&y| speakers_compatible(Some(x), Some(y))));
+        speakers_agree
+            && self
+                .joined_span(a, b)
+                .is_none_or(|s| s.days() <= TIME_WINDOW_DAYS)
+    }
+
+    fn joined_span(&self, a: K, b: K) -> Option<Span> {
+        match (self.spans.get(&a), self.spans.get(&b)) {
+            (Some(x), Some(y)) => Some(Span {
+                first: x.first.min(y.first),
+                last: x.last.max(y.last),
+            }),
+            (x, y) => x.or(y).copied(),
+        }
+    }
+
+    /// Records that group `gone` now belongs to group `keep`.
+    fn join(&mut self, keep: K, gone: K) {
+        let span = self.joined_span(keep, gone);
+        self.spans.remove(&gone);
+        if let Some(span) = span {
+            self.spans.insert(keep, span);
+        }
+        let moved = self.speakers.remove(&gone).unwrap_or_default();
+        let list = self.speakers.entry(keep).or_default();
+        for s in moved {
+            if !list.contains(&s) {
+                list.push(s);
+            }
+        }
+    }
 }
 
 /// Cosine at or above which two quotes that are each other's nearest neighbour in meaning
@@ -365,7 +404,7 @@ pub fn refine_by_neighbours(
         }
     }
     // 1. Links inside lexical clusters that the neighbours confirm.
-    let mut members: std::collections::HashMap<ClusterId, Vec<usize>> = Default::default();
+    let mut members: HashMap<ClusterId, Vec<usize>> = Default::default();
     for (i, &c) in ids.iter().enumerate() {
         members.entry(c).or_default().push(i);
     }
@@ -386,20 +425,10 @@ pub fn refine_by_neighbours(
         split += usize::from(roots.len() > 1);
     }
     // Components after step 1, for the constraints of step 2.
-    let mut speakers: std::collections::HashMap<usize, Vec<&str>> = Default::default();
-    let mut spans: std::collections::HashMap<usize, (Day, Day)> = Default::default();
+    let mut bounds = Constraints::default();
     for (i, q) in quotes.iter().enumerate() {
         let r = find(&mut parent, i);
-        if let Some(s) = q.speaker {
-            let l = speakers.entry(r).or_default();
-            if !l.contains(&s) {
-                l.push(s);
-            }
-        }
-        if let Some(d) = q.day {
-            let e = spans.entry(r).or_insert((d, d));
-            *e = (e.0.min(d), e.1.max(d));
-        }
+        bounds.add(r, q);
     }
     // 2. Reciprocal nearest neighbours across components, closest first.
     let mut mutual: Vec<(f32, usize, usize)> = (0..n)
@@ -418,43 +447,16 @@ pub fn refine_by_neighbours(
         if ra == rb {
             continue;
         }
-        let empty = Vec::new();
-        let (sa, sb) = (
-            speakers.get(&ra).unwrap_or(&empty),
-            speakers.get(&rb).unwrap_or(&empty),
-        );
-        if !sa
-            .iter()
-            .all(|&x| sb.iter().all(|&y| speakers_compatible(Some(x), Some(y))))
-        {
-            continue;
-        }
-        let span = match (spans.get(&ra), spans.get(&rb)) {
-            (Some(&(a0, a1)), Some(&(b0, b1))) => Some((a0.min(b0), a1.max(b1))),
-            (x, y) => x.or(y).copied(),
-        };
-        if span.is_some_and(|(first, last)| last - first > TIME_WINDOW_DAYS) {
+        if !bounds.may_join(ra, rb) {
             continue;
         }
         union(&mut parent, ra, rb);
         let keep = find(&mut parent, ra);
-        let gone = if keep == ra { rb } else { ra };
-        let moved = speakers.remove(&gone).unwrap_or_default();
-        let l = speakers.entry(keep).or_default();
-        for s in moved {
-            if !l.contains(&s) {
-                l.push(s);
-            }
-        }
-        spans.remove(&ra);
-        spans.remove(&rb);
-        if let Some(span) = span {
-            spans.insert(keep, span);
-        }
+        bounds.join(keep, if keep == ra { rb } else { ra });
         linked += 1;
     }
     // Order-independent ids: key each component by (smallest lexical id, first text).
-    let mut key: std::collections::HashMap<usize, (ClusterId, &str)> = Default::default();
+    let mut key: HashMap<usize, (ClusterId, &str)> = Default::default();
     for i in 0..n {
         let r = find(&mut parent, i);
         let k = (ids[i], texts[i]);
@@ -468,7 +470,7 @@ pub fn refine_by_neighbours(
     keys.dedup();
     let next = ids.iter().copied().max().map_or(0, |m| m + 1);
     let mut fresh = next;
-    let mut id_of: std::collections::HashMap<(ClusterId, &str), ClusterId> = Default::default();
+    let mut id_of: HashMap<(ClusterId, &str), ClusterId> = Default::default();
     let mut prev: Option<ClusterId> = None;
     for k in keys {
         let id = if prev == Some(k.0) {
@@ -566,21 +568,20 @@ mod tests {
         assert_eq!(rids, ids);
     }
 
+    /// "x" and "y", said by two different named people.
+    fn two_speakers() -> [Quote<'static>; 2] {
+        let said = |text, speaker| Quote {
+            text,
+            speaker: Some(speaker),
+            day: None,
+        };
+        [said("x", "marco rubio"), said("y", "gustavo petro")]
+    }
+
     #[test]
     fn whole_batch_keeps_speakers_apart() {
         let table = Table(vec![("x", vec![1.0, 0.0]), ("y", vec![1.0, 0.01])]);
-        let q = [
-            Quote {
-                text: "x",
-                speaker: Some("marco rubio"),
-                day: None,
-            },
-            Quote {
-                text: "y",
-                speaker: Some("gustavo petro"),
-                day: None,
-            },
-        ];
+        let q = two_speakers();
         let mut ids = vec![0, 1];
         let r = refine_by_neighbours(&q, &mut ids, &table, NEIGHBOUR_THRESHOLD).unwrap();
         assert_eq!((ids, r.linked), (vec![0, 1], 0));
@@ -654,18 +655,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r, ParaphraseReport::default());
-        let q = [
-            Quote {
-                text: "x",
-                speaker: Some("marco rubio"),
-                day: None,
-            },
-            Quote {
-                text: "y",
-                speaker: Some("gustavo petro"),
-                day: None,
-            },
-        ];
+        let q = two_speakers();
         let mut ids = vec![0, 1];
         link_paraphrases(
             &q,
