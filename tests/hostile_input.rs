@@ -356,9 +356,9 @@ fn article_of_100_mb_is_skipped_over_the_default_limit() {
 }
 
 /// Parsing 100 MB of quotes takes minutes in a debug build (about 10 s in release): run with
-/// `cargo test --release --test hostile_input -- --ignored`.
+/// `cargo test --release --test all hostile_input:: -- --ignored`.
 #[test]
-#[ignore = "minutes in a debug build; .ci/run runs it in release: cargo test --release --test hostile_input -- --ignored"]
+#[ignore = "minutes in a debug build; run it in release: cargo test --release --test all hostile_input:: -- --ignored"]
 fn article_of_100_mb_is_parsed_under_a_raised_limit() {
     let dir = batch_dir();
     write_100mb_article(&dir.path().join("huge.txt"));
@@ -461,7 +461,7 @@ fn gzip_bomb_of_spaces_over_the_article_limit() {
 }
 
 /// The case: 1 GB of spaces behind a 1 MB file. About 5 minutes in a debug build,
-/// 10 s in release: `cargo test --release --test hostile_input -- --ignored`.
+/// 10 s in release: `cargo test --release --test all hostile_input:: -- --ignored`.
 #[test]
 #[ignore = "slow in debug builds: inflates 2 GB"]
 fn gzip_bomb_of_one_gigabyte_of_spaces() {
