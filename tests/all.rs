@@ -24,6 +24,7 @@ mod store_export;
 mod store_faults;
 mod store_readonly;
 mod store_seeds;
+mod store_xling_ingest;
 mod store_xling_lookup;
 
 /// Without auto-discovery, a file in `tests/` that is not declared above would silently never

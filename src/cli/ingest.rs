@@ -10,8 +10,10 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::article::{read_inputs, Article, ReadOptions};
+use crate::matcher::embed;
 use crate::matcher::Prepared;
 use crate::parse::{self, Quote};
+use crate::store::xlink::{ForeignQuote, LinkReport};
 use crate::store::{prepare_quotes, Store};
 
 /// Add articles to the provenance store: every quote, its speaker, and whom it credits.
@@ -58,11 +60,20 @@ pub struct Summary {
     pub new_clusters: u64,
     /// Inputs (or single articles) that could not be read, with why.
     pub skipped: Vec<String>,
+    /// Quotes outside English recorded for cross-language linking.
+    pub foreign_quotes: u64,
+    /// The cross-language link pass, when one ran (see `store::xlink`).
+    pub cross_language: Option<LinkReport>,
     pub seconds: f64,
 }
 
 enum Item {
-    Article(Box<Article>, Vec<Quote>, Vec<Option<Prepared>>),
+    Article(
+        Box<Article>,
+        Vec<Quote>,
+        Vec<Option<Prepared>>,
+        Vec<ForeignQuote>,
+    ),
     Skipped(String),
 }
 
@@ -96,7 +107,8 @@ pub fn run(args: &IngestArgs, db: &Path) -> anyhow::Result<i32> {
                         Ok(quotes) => {
                             // Preparing for the matcher here keeps it off the store's thread.
                             let prepared = prepare_quotes(&a, &quotes);
-                            Item::Article(Box::new(a), quotes, prepared)
+                            let foreign = foreign_quotes(&a, &quotes, &prepared);
+                            Item::Article(Box::new(a), quotes, prepared, foreign)
                         }
                         Err(_) => Item::Skipped(format!(
                             "{}: quote extraction failed on this article (a bug; please report it)",
@@ -136,11 +148,19 @@ pub fn run(args: &IngestArgs, db: &Path) -> anyhow::Result<i32> {
                 bar.suspend(|| eprintln!("quotetrace: skipped {reason}"));
                 summary.skipped.push(reason);
             }
-            Item::Article(a, quotes, prepared) => {
+            Item::Article(a, quotes, prepared, foreign) => {
                 summary.articles += 1;
                 match store.ingest_prepared(&a, &quotes, prepared) {
                     Ok(r) if r.already_present => summary.already_present += 1,
                     Ok(r) => {
+                        // Recorded before the commit that stores the article (see
+                        // `store::xlink`).
+                        if let Err(e) = store.mark_foreign(&foreign) {
+                            failure =
+                                Some(anyhow::Error::new(e).context(format!("storing {}", a.id)));
+                            break;
+                        }
+                        summary.foreign_quotes += foreign.len() as u64;
                         summary.new_articles += 1;
                         summary.quotes += r.quotes as u64;
                         summary.new_clusters =
@@ -187,6 +207,9 @@ pub fn run(args: &IngestArgs, db: &Path) -> anyhow::Result<i32> {
             Err(e) => failure = Some(anyhow::Error::new(e).context("committing to the store")),
         }
     }
+    if failure.is_none() {
+        summary.cross_language = link_across_languages(&store, &bar);
+    }
     bar.finish_and_clear();
     summary.seconds = started.elapsed().as_secs_f64();
     if reader_failed && failure.is_none() {
@@ -215,6 +238,70 @@ pub fn run(args: &IngestArgs, db: &Path) -> anyhow::Result<i32> {
     })
 }
 
+/// The quotes of `article` outside English: their wording, language and speaker key.
+fn foreign_quotes(
+    article: &Article,
+    quotes: &[Quote],
+    prepared: &[Option<Prepared>],
+) -> Vec<ForeignQuote> {
+    let mut out = Vec::new();
+    for (q, p) in quotes.iter().zip(prepared) {
+        let Some(p) = p else { continue };
+        let text = q.quote.text.trim();
+        let lang = embed::quote_lang(text, article.meta.lang.as_deref(), &p.folded);
+        if embed::needs_embedding(&lang) && !out.iter().any(|f: &ForeignQuote| f.text == text) {
+            out.push(ForeignQuote {
+                text: text.to_string(),
+                lang,
+                speaker: p.speaker.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// Links the quotes outside English that wait for it to English clusters (`store::xlink`).
+/// The articles are stored whatever happens here: a failure or missing weights leave the
+/// quotes pending for the next ingest, and say so.
+fn link_across_languages(store: &Store, bar: &ProgressBar) -> Option<LinkReport> {
+    let pending = match store.pending_foreign() {
+        Ok(p) if p.is_empty() => return None,
+        Ok(p) => p.len(),
+        Err(e) => {
+            bar.suspend(|| eprintln!("quotetrace: cross-language linking skipped: {e}"));
+            return None;
+        }
+    };
+    let later = format!(
+        "{pending} quote{} in other languages will be linked by the next ingest",
+        if pending == 1 { "" } else { "s" }
+    );
+    let model = match embed::load_default() {
+        Ok(Some(m)) => m,
+        Ok(None) => {
+            bar.suspend(|| {
+                eprintln!(
+                    "quotetrace: cross-language linking is off (no model weights at {}; run                      `quotetrace model fetch`); {later}",
+                    embed::model_path().display()
+                )
+            });
+            return None;
+        }
+        Err(e) => {
+            bar.suspend(|| eprintln!("quotetrace: cross-language linking is off: {e}; {later}"));
+            return None;
+        }
+    };
+    bar.set_message(format!("linking {pending} quotes in other languages"));
+    match store.link_foreign(&model) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            bar.suspend(|| eprintln!("quotetrace: cross-language linking failed: {e}; {later}"));
+            None
+        }
+    }
+}
+
 /// Reports articles as done: call only once a commit covering them is durable.
 fn report_done(done: &mut Vec<String>, log: Option<&mut std::fs::File>) -> anyhow::Result<()> {
     if let Some(f) = log {
@@ -239,6 +326,13 @@ fn print_summary(s: &Summary, store: &Store) -> anyhow::Result<()> {
         "quotes stored: {}, new clusters: {}",
         s.quotes, s.new_clusters
     );
+    if let Some(x) = &s.cross_language {
+        println!(
+            "quotes in other languages: {} compared, {} linked to English clusters ({} texts \
+             embedded), {} waiting for their article",
+            x.compared, x.linked, x.embedded, x.waiting
+        );
+    }
     println!("clusters in store: {}", store.cluster_count());
     if let Some(p) = store.path() {
         println!("store: {}", p.display());

@@ -35,6 +35,19 @@ pub struct LookupArgs {
 pub struct Found {
     pub score: f64,
     pub chain: Chain,
+    /// The same statement in other languages, linked at ingest (`store::xlink`), each with
+    /// its own chain: the original of a translated quote is among them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub translations: Vec<TranslationFound>,
+}
+
+/// A cluster in another language linked to a found one.
+#[derive(Debug, serde::Serialize)]
+pub struct TranslationFound {
+    pub lang: String,
+    /// Cosine of the linked wordings' embeddings.
+    pub cosine: f32,
+    pub chain: Chain,
 }
 
 /// The embedding model, loaded on the first fragment that is not English, so that English
@@ -75,9 +88,20 @@ pub fn find(
     let mut out = Vec::new();
     for hit in store.lookup_across_languages(fragment, limit, || model.get())? {
         if let Some(chain) = provenance::chain(store, hit.cluster)? {
+            let mut translations = Vec::new();
+            for t in store.translations(hit.cluster)? {
+                if let Some(chain) = provenance::chain(store, t.cluster)? {
+                    translations.push(TranslationFound {
+                        lang: t.lang,
+                        cosine: t.cosine,
+                        chain,
+                    });
+                }
+            }
             out.push(Found {
                 score: hit.score,
                 chain,
+                translations,
             });
         }
     }
@@ -116,6 +140,17 @@ pub fn render(found: &[Found]) -> String {
                 o.carrier,
                 clip(&o.wording, 100),
                 credit_line(o)
+            );
+        }
+        for t in &f.translations {
+            let _ = writeln!(
+                s,
+                "   in {} (cluster {}, cosine {:.2}): “{}”\n       first carrier: {}",
+                t.lang,
+                t.chain.cluster,
+                t.cosine,
+                clip(&t.chain.canonical, 100),
+                first_line(&t.chain)
             );
         }
         s.push('\n');

@@ -43,6 +43,9 @@
 //! | `E` from 0 to 0 article-id start index(2) | [`CreditEdgeRec`] | one edge per explicit credit |
 //! | `W` term 0 commit(8) | postcard `(u32, Vec<u64>)` | lookup index, one segment per commit: how many distinct wordings with the folded word the commit added, and the clusters that got the word; may name clusters since replaced, which lookup skips |
 //! | `V` term | empty | lookup vocabulary: every folded word of a stored wording (its count is the sum of its `W` segments' first numbers) |
+//! | `P` text-key(8) | [`xlink::ForeignQuote`] | a quote outside English waiting for the cross-language link pass (text-key = first 8 bytes of SHA-256 of the text) |
+//! | `L` text-key(8) | postcard `Vec<`[`xlink::LinkRec`]`>` | the texts in other languages linked to this one, with their cosine |
+//! | `Z` text-key(8) | postcard `Vec<f32>` | a text's embedding, computed once by the link pass |
 //!
 //! Cluster ids are 53-bit hashes of each cluster's first member in the order clustering visits
 //! them (see `ingest.rs`), so they do not depend on ingest order; a cluster gets a new id when
@@ -67,6 +70,9 @@
 //! and a word's count of wordings moved from its `V` record, which every commit that used the
 //! word rewrote, into the commit's `W` segment, which that commit writes anyway; `V` is
 //! written once per word.
+//!
+//! The `P`, `L` and `Z` records (see [`xlink`]) came after version 5 without changing it:
+//! they are only ever added, and a build that does not know them ignores them.
 //!
 //! Provenance (first carrier, credits, chains) is not stored: it is derived from occurrences
 //! and article dates when asked for (see [`crate::provenance`]). Clusters are a function of
@@ -96,6 +102,7 @@ pub use ingest::prepare_quotes;
 pub mod lookup;
 pub mod matching;
 pub mod records;
+pub mod xlink;
 pub mod xlookup;
 
 use std::collections::HashMap;

@@ -123,6 +123,18 @@ impl Store {
 
     /// Clusters sharing the most anchors with `fragment`, best first, at most [`CANDIDATES`].
     fn anchor_candidates(&self, fragment: &str, lang: &str) -> Result<Vec<ClusterId>, StoreError> {
+        self.anchor_candidates_apart_from(fragment, lang, None)
+    }
+
+    /// [`Store::anchor_candidates`] for a stored wording of cluster `own`, which is left out:
+    /// a word the store knows only from `own` (a Spanish word stored with the quote itself)
+    /// is no anchor, so it probes for cognates as an unknown word would.
+    pub(crate) fn anchor_candidates_apart_from(
+        &self,
+        fragment: &str,
+        lang: &str,
+        own: Option<ClusterId>,
+    ) -> Result<Vec<ClusterId>, StoreError> {
         let words = distinct_terms(fragment);
         // Whole words the store knows, rarest first; then cognate prefixes of the longest
         // words the store does not know.
@@ -134,6 +146,11 @@ impl Store {
             }
             match self.vocab_df(&w)? {
                 0 => unknown.push(w),
+                _ if own.is_some()
+                    && self.lookup(&w, 2)?.iter().all(|h| Some(h.cluster) == own) =>
+                {
+                    unknown.push(w)
+                }
                 df => known.push((df, w)),
             }
         }
@@ -159,7 +176,10 @@ impl Store {
                 *shared.entry(hit.cluster).or_default() += 1;
             }
         }
-        let mut ranked: Vec<(ClusterId, usize)> = shared.into_iter().collect();
+        let mut ranked: Vec<(ClusterId, usize)> = shared
+            .into_iter()
+            .filter(|(c, _)| Some(*c) != own)
+            .collect();
         ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         Ok(ranked
             .into_iter()
