@@ -5,8 +5,8 @@
 #
 #   scripts/eval.sh [--quick] [--keep] [SECTION...]
 #
-# SECTION is any of: extract variants speed cluster store provenance (default: all, in that
-# order).
+# SECTION is any of: extract variants speed cluster store provenance xling (default: all, in
+# that order).
 #   extract     PolNeAR dev and train, as scored and restricted to the scorer's quote marks
 #               (scripts/eval_extract.sh)
 #   variants    pairwise and B-cubed F1 of `quotetrace cluster` on the four variant sets
@@ -16,6 +16,8 @@
 #   cluster     `quotetrace cluster` at 10k, 100k, 1M quotes (scripts/bench_cluster.sh)
 #   store       ingest of the AllSides corpus, store size, 1,000 lookups (scripts/bench_store.sh)
 #   provenance  Giveme5W1H summary, store and dated matcher (scripts/eval_provenance.sh)
+#   xling       issue 6: ingest of the AllSides corpus with the model and without it
+#               (QUOTETRACE_MODEL pointing nowhere), one run each, and the link pass's report
 #
 # --quick runs every section on small samples (a 1,000-article slice of AllSides, 12 PolNeAR
 # articles per split, 100 groups per variant set, 1 speed run, 1k/5k quotes, 50 lookups): for
@@ -36,7 +38,7 @@ for arg in "$@"; do
     case $arg in
     --quick) QUICK=1 ;;
     --keep) KEEP=1 ;;
-    extract | variants | speed | cluster | store | provenance) SECTIONS+=("$arg") ;;
+    extract | variants | speed | cluster | store | provenance | xling) SECTIONS+=("$arg") ;;
     -h | --help)
         sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'
         exit 0
@@ -47,7 +49,7 @@ for arg in "$@"; do
         ;;
     esac
 done
-[[ ${#SECTIONS[@]} -eq 0 ]] && SECTIONS=(extract variants speed cluster store provenance)
+[[ ${#SECTIONS[@]} -eq 0 ]] && SECTIONS=(extract variants speed cluster store provenance xling)
 
 SHARED=$(cd "${SHARED:-$ROOT/../shared}" && pwd) || { echo "eval.sh: no ../shared" >&2; exit 2; }
 CORPUS=$SHARED/corpus/allsides.jsonl.gz
@@ -345,6 +347,41 @@ PY
     done
 }
 
+# ---------------------------------------------------------------------------------------------
+section_xling() {
+    local corpus=$CORPUS mode db log
+    [[ $QUICK == 1 ]] && corpus=$SAMPLE
+    for mode in without with; do
+        db=$WORK/xling-$mode.db
+        log=$WORK/logs/xling-$mode.log
+        rm -rf "$db"
+        if [[ $mode == without ]]; then
+            cmd "QUOTETRACE_MODEL=/nonexistent /usr/bin/time -v $BIN --db DB ingest --no-progress --json $corpus"
+            QUOTETRACE_MODEL=/nonexistent /usr/bin/time -v "$BIN" --db "$db" ingest --no-progress \
+                --json "$corpus" >"$log.json" 2>"$log"
+        else
+            cmd "/usr/bin/time -v $BIN --db DB ingest --no-progress --json $corpus   # model installed"
+            /usr/bin/time -v "$BIN" --db "$db" ingest --no-progress --json "$corpus" \
+                >"$log.json" 2>"$log"
+        fi || { fail "xling $mode" "$log"; rm -rf "$db"; return; }
+        rm -rf "$db"
+    done
+    python3 - "$WORK/logs/xling-without.log" "$WORK/logs/xling-with.log" >>"$ROWS" <<'PY' || fail xling "$WORK/logs/xling-with.log"
+import json, sys
+def wall(path):
+    t = open(path).read()
+    w = t.split("Elapsed (wall clock) time (h:mm:ss or m:ss): ")[1].split("\n")[0]
+    parts = [float(x) for x in w.split(":")]
+    return parts[-1] + 60 * parts[-2] + (3600 * parts[-3] if len(parts) == 3 else 0)
+a, b = wall(sys.argv[1]), wall(sys.argv[2])
+s = json.load(open(sys.argv[2] + ".json"))
+x = s.get("cross_language") or {}
+print(f"xling: ingest wall without model / with\tAllSides\t{a:.1f} s / {b:.1f} s\t-")
+print(f"xling: ingest slowdown with the model\tAllSides, one run each\t{100 * (b - a) / a:+.1f} %\t≤ 10 %")
+print(f"xling: quotes outside English, linked\tAllSides\t{s.get('foreign_quotes', 0)}, {x.get('linked', 0)} (embedded {x.get('embedded', 0)})\t-")
+PY
+}
+
 TIMES=()
 for s in "${SECTIONS[@]}"; do
     say "section $s$([[ $QUICK == 1 ]] && echo ' (quick)')"
@@ -370,7 +407,7 @@ import re, sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1], encoding="utf-8") if l.strip()]
 def met(value, bar):
     m = re.match(r"\s*(≥|>=|>|≤|<=|<)\s*([0-9.]+)", bar)
-    v = re.match(r"\s*([0-9.]+)\s*([KMG]?)", value)
+    v = re.match(r"\s*([+-]?[0-9.]+)\s*([KMG]?)", value)
     if not m or not v:
         return ""
     x, limit = float(v.group(1)), float(m.group(2))
