@@ -757,7 +757,7 @@ pub fn cluster_jsonl_opts<R: BufRead, W: Write>(
                 Ok(r) => Paraphrase::Whole {
                     embedded: r.embedded,
                     split: r.split,
-                    linked: r.linked,
+                    linked: r.linked + r.grouped,
                 },
                 Err(e) => Paraphrase::Off {
                     reason: e.to_string(),

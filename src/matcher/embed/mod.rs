@@ -58,8 +58,9 @@ pub use link::{
 };
 pub use paraphrase::{
     link_paraphrases, paraphrase_work, refine_by_neighbours, ParaphraseReport,
-    ParaphraseThresholds, Quote, RefineReport, GRAY_FLOOR, GRAY_NEIGHBOURS, KEEP_THRESHOLD,
-    NEIGHBOUR_THRESHOLD, PARAPHRASE_BUDGET, PARAPHRASE_MARGIN, PARAPHRASE_THRESHOLD,
+    ParaphraseThresholds, Quote, RefineReport, GRAY_FLOOR, GRAY_NEIGHBOURS, GROUP_NEIGHBOURS,
+    GROUP_THRESHOLD, KEEP_THRESHOLD, NEIGHBOUR_THRESHOLD, PARAPHRASE_BUDGET, PARAPHRASE_MARGIN,
+    PARAPHRASE_THRESHOLD,
 };
 
 use std::fs::File;

@@ -32,14 +32,15 @@ pub const PARAPHRASE_THRESHOLD: f32 = 0.9;
 /// How much looser than the tighter of its two parts (lowest cosine between embedded members)
 /// a merged cluster may be.
 pub const PARAPHRASE_MARGIN: f32 = 0.03;
-/// Most texts `quotetrace cluster` embeds for the paraphrase stage by default: about 50 s of
-/// one core (25 s on two). A batch of at most this many quotes is embedded whole
-/// ([`refine_by_neighbours`]: the wmt21 sets, 2,000 quotes each); a larger one only in its
-/// gray zone ([`link_paraphrases`]), when that is within the budget. Measured gray zones:
-/// 3,437 texts for fisher-dev (8,124 quotes), 4,522 for 10,000 AllSides news quotes and
-/// 46,000+ for 100,000, where it would cost minutes for a few dozen links; so a larger gray
-/// zone is skipped (with a note) unless the caller raises the budget.
-pub const PARAPHRASE_BUDGET: usize = 2_500;
+/// Most texts `quotetrace cluster` embeds for the paraphrase stage by default: about 200 s of
+/// one core at ~20 ms a text (100 s on two). A batch of at most this many quotes is embedded
+/// whole ([`refine_by_neighbours`]: the wmt21 sets, 2,000 quotes each, and fisher-dev, 8,124);
+/// a larger one only in its gray zone ([`link_paraphrases`]), when that is within the budget.
+/// Gray zones of news are larger (46,000+ texts for 100,000 AllSides quotes), so a large news
+/// batch stays lexical (with a note) unless the caller raises the budget; 0 turns the stage
+/// off. At 2,500 fisher-dev (pairwise F1 0.844 lexically, 0.928 embedded whole) was never
+/// embedded.
+pub const PARAPHRASE_BUDGET: usize = 10_000;
 
 /// One quote of the batch, as the paraphrase stage sees it.
 #[derive(Clone, Copy, Debug)]
@@ -247,6 +248,8 @@ pub fn link_paraphrases(
 struct Constraints<'a, K> {
     speakers: HashMap<K, Vec<&'a str>>,
     spans: HashMap<K, Span>,
+    /// Per group: the names its members hold ([`names_of`]) and every word prefix they hold.
+    names: HashMap<K, Names>,
 }
 
 impl<K> Default for Constraints<'_, K> {
@@ -254,8 +257,97 @@ impl<K> Default for Constraints<'_, K> {
         Constraints {
             speakers: HashMap::new(),
             spans: HashMap::new(),
+            names: HashMap::new(),
         }
     }
+}
+
+/// Texts of at most this many words must agree on their names to join by meaning: in a short
+/// quote a name is much of what it says, and its embedding does not weigh it enough ("disobey
+/// the orders of Trump" sits next to "obey the orders of humanity"). Longer renderings are left
+/// to their embeddings: translators vary names and capitals too much ("Kyjev", "Kiev"; "the
+/// Czech Republic", "the country"). On the variant sets the rule keeps apart 3, 8 and 90 of
+/// the 1,000, 1,000 and 12,186 gold pairs of wmt21-cs-en, wmt21-de-en and fisher-dev; at 12
+/// words it would be 32, 22 and 315.
+const SHORT_TEXT_WORDS: usize = 8;
+
+/// Letters of a word compared by the names rule: "Colombia" and "Colombian", "Trump" and
+/// "Trump's" agree.
+const NAME_PREFIX: usize = 5;
+
+/// The names of a group and the word prefixes of all its texts, lower-cased, [`NAME_PREFIX`]
+/// letters long at most.
+#[derive(Default)]
+struct Names {
+    names: Vec<String>,
+    words: std::collections::HashSet<String>,
+    /// Words of the group's longest text.
+    longest: usize,
+}
+
+impl Names {
+    fn add(&mut self, text: &str) {
+        self.longest = self.longest.max(text.split_whitespace().count());
+        for name in names_of(text) {
+            if !self.names.contains(&name) {
+                self.names.push(name);
+            }
+        }
+        for w in text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+        {
+            self.words.insert(prefix(w));
+        }
+    }
+
+    /// Every name of one side is a word of the other: two renderings of one statement name
+    /// the same people and places. An embedding alone puts "disobey the orders of Trump" next
+    /// to "obey the orders of humanity"; the name Trump tells them apart.
+    fn agree(&self, other: &Names) -> bool {
+        self.longest.max(other.longest) > SHORT_TEXT_WORDS
+            || (self.names.iter().all(|n| other.words.contains(n))
+                && other.names.iter().all(|n| self.words.contains(n)))
+    }
+
+    fn absorb(&mut self, other: Names) {
+        self.longest = self.longest.max(other.longest);
+        for n in other.names {
+            if !self.names.contains(&n) {
+                self.names.push(n);
+            }
+        }
+        self.words.extend(other.words);
+    }
+}
+
+fn prefix(word: &str) -> String {
+    word.chars()
+        .take(NAME_PREFIX)
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Capitalized words that do not open a sentence, other than the pronoun I: the names a
+/// rendering keeps whatever its wording.
+fn names_of(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut opens_sentence = true;
+    for token in text.split_whitespace() {
+        let word: &str = token.trim_matches(|c: char| !c.is_alphanumeric());
+        let capital = word.chars().next().is_some_and(char::is_uppercase);
+        let pronoun = word == "I" || word.starts_with("I'") || word.starts_with("I’");
+        if capital && !opens_sentence && !pronoun {
+            let p = prefix(word);
+            if !out.contains(&p) {
+                out.push(p);
+            }
+        }
+        if !word.is_empty() || token.chars().any(char::is_alphanumeric) {
+            opens_sentence = token.ends_with(['.', '!', '?', ':', '"', '“', '”']);
+        }
+    }
+    out
 }
 
 impl<'a, K: Copy + Eq + Hash> Constraints<'a, K> {
@@ -270,6 +362,7 @@ impl<'a, K: Copy + Eq + Hash> Constraints<'a, K> {
         if let Some(span) = span {
             self.spans.insert(group, span);
         }
+        self.names.entry(group).or_default().add(q.text);
     }
 
     fn may_join(&self, a: K, b: K) -> bool {
@@ -281,7 +374,12 @@ impl<'a, K: Copy + Eq + Hash> Constraints<'a, K> {
         let speakers_agree = sa
             .iter()
             .all(|&x| sb.iter().all(|&y| speakers_compatible(Some(x), Some(y))));
+        let names_agree = match (self.names.get(&a), self.names.get(&b)) {
+            (Some(x), Some(y)) => x.agree(y),
+            _ => true,
+        };
         speakers_agree
+            && names_agree
             && self
                 .joined_span(a, b)
                 .is_none_or(|s| s.days() <= TIME_WINDOW_DAYS)
@@ -304,6 +402,9 @@ impl<'a, K: Copy + Eq + Hash> Constraints<'a, K> {
         if let Some(span) = span {
             self.spans.insert(keep, span);
         }
+        if let Some(names) = self.names.remove(&gone) {
+            self.names.entry(keep).or_default().absorb(names);
+        }
         let moved = self.speakers.remove(&gone).unwrap_or_default();
         let list = self.speakers.entry(keep).or_default();
         for s in moved {
@@ -323,6 +424,21 @@ pub const NEIGHBOUR_THRESHOLD: f32 = 0.88;
 /// their neighbours: copies and close excerpts embed this close (exact copies at 1.0).
 pub const KEEP_THRESHOLD: f32 = 0.97;
 
+/// Cosine that every pair across two groups must reach for the groups to join in the group
+/// step of [`refine_by_neighbours`] (complete link). Step 2 joins pairs only: four renderings
+/// of one remark end up as two pairs that are each other's closest group but not each
+/// other's nearest neighbours. Calibrated on fisher-dev (groups of four) against wmt21-de-en and
+/// wmt21-cs-en (pairs, where a merge of two same-story pairs is the error): pairwise F1
+/// fisher-dev / de-en / cs-en 0.938 / 0.975 / 0.956 at 0.93, 0.928 / 0.981 / 0.964 at 0.935,
+/// 0.916 / 0.989 / 0.964 at 0.94, 0.896 / 0.9905 / 0.964 at 0.95.
+pub const GROUP_THRESHOLD: f32 = 0.935;
+/// Nearest neighbours kept per quote: the group step's candidates, and the quote's local
+/// background (the mean cosine to them), which every pair across two joining groups must
+/// exceed. Short conversational sentences sit in a denser part of the embedding space (mean
+/// cosine to the 10 nearest 0.91 in fisher-dev against 0.87 in wmt21), where a high cosine says
+/// less; the background guard keeps fisher-dev's precision at 0.985 instead of 0.977.
+pub const GROUP_NEIGHBOURS: usize = 10;
+
 /// What [`refine_by_neighbours`] did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RefineReport {
@@ -332,6 +448,38 @@ pub struct RefineReport {
     pub split: usize,
     /// Merges of reciprocal nearest neighbours.
     pub linked: usize,
+    /// Merges of groups in the group step.
+    pub grouped: usize,
+}
+
+/// The `k` nearest neighbours of every vector (by cosine, closest first; ties to the
+/// alphabetically first text, then the lower index, so equal texts in any order give the same
+/// lists), by brute force on both cores.
+fn nearest(vecs: &[Vec<f32>], texts: &[&str], k: usize) -> Vec<Vec<(usize, f32)>> {
+    use rayon::prelude::*;
+    let n = vecs.len();
+    (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let mut top: Vec<(usize, f32)> = Vec::with_capacity(k + 1);
+            let before = |a: (usize, f32), b: (usize, f32)| {
+                a.1 > b.1 || (a.1 == b.1 && (texts[a.0], a.0) < (texts[b.0], b.0))
+            };
+            for j in 0..n {
+                if j == i {
+                    continue;
+                }
+                let e = (j, cosine(&vecs[i], &vecs[j]));
+                if top.len() == k && !before(e, top[k - 1]) {
+                    continue;
+                }
+                let at = top.iter().position(|&t| before(e, t)).unwrap_or(top.len());
+                top.insert(at, e);
+                top.truncate(k);
+            }
+            top
+        })
+        .collect()
 }
 
 /// The paraphrase stage for a batch small enough to embed whole: every quote's nearest
@@ -346,7 +494,11 @@ pub struct RefineReport {
 ///    neighbour in the batch, or their cosine is at least [`KEEP_THRESHOLD`]; a cluster whose
 ///    members fall apart into several components is split (a same-story merge);
 /// 2. two quotes in different clusters that are each other's nearest neighbour with cosine at
-///    least `threshold` join their clusters, when speakers and the time window allow.
+///    least `threshold` join their clusters, when speakers and the time window allow;
+/// 3. groups that are each other's closest group by complete link join while every pair
+///    across them has cosine at least [`GROUP_THRESHOLD`] and above the two quotes' local
+///    background (see [`GROUP_NEIGHBOURS`]): step 2 joins pairs, this joins the pairs of a
+///    statement rendered more than twice.
 ///
 /// Ids are rewritten so that they still depend only on the quotes, not on their order: a
 /// component keeps its lexical cluster's id when it holds the cluster's alphabetically first
@@ -360,7 +512,6 @@ pub fn refine_by_neighbours(
     embedder: &dyn Embedder,
     threshold: f32,
 ) -> Result<RefineReport, EmbedError> {
-    use rayon::prelude::*;
     assert_eq!(quotes.len(), ids.len(), "one id per quote");
     let n = quotes.len();
     if n < 2 {
@@ -368,41 +519,9 @@ pub fn refine_by_neighbours(
     }
     let texts: Vec<&str> = quotes.iter().map(|q| q.text).collect();
     let vecs = embedder.embed(&texts)?;
-    // Nearest neighbour of each quote (ties to the alphabetically first text, then the lower
-    // index, so equal texts in any order give the same partition).
-    let nn: Vec<(usize, f32)> = (0..n)
-        .into_par_iter()
-        .map(|i| {
-            let mut best = (usize::MAX, f32::NEG_INFINITY);
-            for j in 0..n {
-                if j == i {
-                    continue;
-                }
-                let s = cosine(&vecs[i], &vecs[j]);
-                let better = best.0 == usize::MAX
-                    || s > best.1
-                    || (s == best.1 && (texts[j], j) < (texts[best.0], best.0));
-                if better {
-                    best = (j, s);
-                }
-            }
-            best
-        })
-        .collect();
+    let near = nearest(&vecs, &texts, GROUP_NEIGHBOURS);
+    let nn: Vec<(usize, f32)> = near.iter().map(|t| t[0]).collect();
     let mut parent: Vec<usize> = (0..n).collect();
-    fn find(parent: &mut [usize], mut x: usize) -> usize {
-        while parent[x] != x {
-            parent[x] = parent[parent[x]];
-            x = parent[x];
-        }
-        x
-    }
-    fn union(parent: &mut [usize], a: usize, b: usize) {
-        let (ra, rb) = (find(parent, a), find(parent, b));
-        if ra != rb {
-            parent[ra.max(rb)] = ra.min(rb);
-        }
-    }
     // 1. Links inside lexical clusters that the neighbours confirm.
     let mut members: HashMap<ClusterId, Vec<usize>> = Default::default();
     for (i, &c) in ids.iter().enumerate() {
@@ -455,6 +574,8 @@ pub fn refine_by_neighbours(
         bounds.join(keep, if keep == ra { rb } else { ra });
         linked += 1;
     }
+    // 3. Groups that are each other's closest group, tight throughout.
+    let grouped = join_groups(&mut parent, &vecs, &near, &texts, &mut bounds);
     // Order-independent ids: key each component by (smallest lexical id, first text).
     let mut key: HashMap<usize, (ClusterId, &str)> = Default::default();
     for i in 0..n {
@@ -493,11 +614,165 @@ pub fn refine_by_neighbours(
         embedded: n,
         split,
         linked,
+        grouped,
     })
+}
+
+fn find(parent: &mut [usize], mut x: usize) -> usize {
+    while parent[x] != x {
+        parent[x] = parent[parent[x]];
+        x = parent[x];
+    }
+    x
+}
+
+fn union(parent: &mut [usize], a: usize, b: usize) {
+    let (ra, rb) = (find(parent, a), find(parent, b));
+    if ra != rb {
+        parent[ra.max(rb)] = ra.min(rb);
+    }
+}
+
+/// The group step of [`refine_by_neighbours`]: agglomerative clustering by complete link over
+/// the components `parent` holds, merging in rounds the pairs of components that are each
+/// other's closest (reciprocal nearest neighbours by their lowest cross cosine, which for
+/// complete link gives the same result as merging the closest pair first) while that lowest
+/// cosine is at least [`GROUP_THRESHOLD`] and above both quotes' local background; speakers
+/// and the time window bind as in step 2. Returns the number of merges.
+///
+/// Complete link because two same-story sentences may each have a rendering close to the
+/// other's: only a group whose every pair is close is one statement. Candidates are the
+/// components of each member's [`GROUP_NEIGHBOURS`] nearest neighbours at or above the
+/// threshold (a component reached only below it could not join anyway), so the cost stays
+/// near linear in the batch.
+fn join_groups(
+    parent: &mut [usize],
+    vecs: &[Vec<f32>],
+    near: &[Vec<(usize, f32)>],
+    texts: &[&str],
+    bounds: &mut Constraints<'_, usize>,
+) -> usize {
+    let n = vecs.len();
+    let background: Vec<f32> = near
+        .iter()
+        .map(|t| t.iter().map(|e| e.1).sum::<f32>() / t.len().max(1) as f32)
+        .collect();
+    // Lowest cosine across two groups, or `None` once some pair is below the threshold.
+    let complete = |a: &[usize], b: &[usize]| {
+        let mut low = f32::INFINITY;
+        for &x in a {
+            for &y in b {
+                let c = cosine(&vecs[x], &vecs[y]);
+                if c < GROUP_THRESHOLD {
+                    return None;
+                }
+                low = low.min(c);
+            }
+        }
+        Some(low)
+    };
+    let above_background = |a: &[usize], b: &[usize]| {
+        a.iter().all(|&x| {
+            b.iter()
+                .all(|&y| cosine(&vecs[x], &vecs[y]) >= (background[x] + background[y]) / 2.0)
+        })
+    };
+    let mut joined = 0;
+    loop {
+        let root: Vec<usize> = (0..n).map(|i| find(parent, i)).collect();
+        let mut comps: HashMap<usize, Vec<usize>> = Default::default();
+        for (i, &r) in root.iter().enumerate() {
+            comps.entry(r).or_default().push(i);
+        }
+        // A component's first text (then index) breaks ties, so that they do not depend on
+        // input order.
+        let first = |r: usize| {
+            comps[&r]
+                .iter()
+                .map(|&i| (texts[i], i))
+                .min()
+                .expect("a component has members")
+        };
+        let mut best: HashMap<usize, (usize, f32)> = Default::default();
+        for (&r, mem) in &comps {
+            let mut cands: Vec<usize> = mem
+                .iter()
+                .flat_map(|&a| near[a].iter())
+                .filter(|e| e.1 >= GROUP_THRESHOLD)
+                .map(|e| root[e.0])
+                .filter(|&c| c != r)
+                .collect();
+            cands.sort_unstable();
+            cands.dedup();
+            let mut top: Option<(usize, f32)> = None;
+            for c in cands {
+                let Some(s) = complete(mem, &comps[&c]) else {
+                    continue;
+                };
+                let better = top.is_none_or(|(t, v)| s > v || (s == v && first(c) < first(t)));
+                if better {
+                    top = Some((c, s));
+                }
+            }
+            if let Some(t) = top {
+                best.insert(r, t);
+            }
+        }
+        let mut pairs: Vec<(usize, usize)> = best
+            .iter()
+            .filter(|&(&r, &(o, _))| r < o && best.get(&o).is_some_and(|&(back, _)| back == r))
+            .map(|(&r, &(o, _))| (r, o))
+            .collect();
+        pairs.sort_unstable();
+        let mut merged = 0;
+        for (a, b) in pairs {
+            if !above_background(&comps[&a], &comps[&b]) || !bounds.may_join(a, b) {
+                continue;
+            }
+            union(parent, a, b);
+            let keep = find(parent, a);
+            bounds.join(keep, if keep == a { b } else { a });
+            merged += 1;
+        }
+        if merged == 0 {
+            return joined;
+        }
+        joined += merged;
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    fn names(texts: &[&str]) -> Names {
+        let mut n = Names::default();
+        for t in texts {
+            n.add(t);
+        }
+        n
+    }
+
+    #[test]
+    fn names_are_capitals_inside_a_sentence_but_not_i() {
+        assert_eq!(names_of("disobey the orders of Trump"), ["trump"]);
+        assert_eq!(
+            names_of("Yes. I think Colombia's army, I'm sure"),
+            ["colom"]
+        );
+        assert!(names_of("Obey the orders. Humanity first!").is_empty());
+    }
+
+    #[test]
+    fn short_renderings_must_agree_on_names() {
+        let trump = names(&["disobey the orders of Trump"]);
+        assert!(!trump.agree(&names(&["obey the orders of humanity."])));
+        assert!(trump.agree(&names(&["we will disobey Trump’s orders"])));
+        // A longer text is left to its embedding: translators vary names.
+        let long = names(&["the president of the Czech Republic said on Monday that Kyjev"]);
+        assert!(long.agree(&names(&[
+            "the president said on Monday that the capital Kiev"
+        ])));
+    }
+
     use super::*;
 
     use crate::matcher::embed::test_table::Table;
@@ -566,6 +841,101 @@ mod tests {
         refine_by_neighbours(&quotes(&rev), &mut rids, &table, NEIGHBOUR_THRESHOLD).unwrap();
         rids.reverse();
         assert_eq!(rids, ids);
+    }
+
+    /// Four renderings of one remark (two tight pairs, cosine about 0.97 across them) and an
+    /// unrelated quote. Two same-story pairs look the same but 0.91 apart across.
+    fn four_renderings(across: f32) -> Table {
+        Table(vec![
+            ("r1", vec![1.0, 0.0, 0.0, 0.0]),
+            ("r2", vec![1.0, 0.05, 0.0, 0.0]),
+            ("r3", vec![1.0, 0.0, across, 0.0]),
+            ("r4", vec![1.0, 0.05, across, 0.0]),
+            ("far", vec![0.0, 0.0, 0.0, 1.0]),
+        ])
+    }
+
+    #[test]
+    fn four_renderings_split_into_pairs_join_as_one_group() {
+        let table = four_renderings(0.25);
+        let q = quotes(&["r1", "r2", "r3", "r4", "far"]);
+        let mut ids = vec![0, 1, 2, 3, 4];
+        let r = refine_by_neighbours(&q, &mut ids, &table, NEIGHBOUR_THRESHOLD).unwrap();
+        // Step 2 makes the two pairs, step 3 joins them.
+        assert_eq!((r.linked, r.grouped), (2, 1));
+        assert!(ids[..4].iter().all(|&c| c == ids[0]), "{ids:?}");
+        assert_ne!(ids[4], ids[0]);
+    }
+
+    #[test]
+    fn two_same_story_pairs_stay_two_groups() {
+        let table = four_renderings(0.45);
+        let q = quotes(&["r1", "r2", "r3", "r4", "far"]);
+        let mut ids = vec![0, 1, 2, 3, 4];
+        let r = refine_by_neighbours(&q, &mut ids, &table, NEIGHBOUR_THRESHOLD).unwrap();
+        assert_eq!((r.linked, r.grouped), (2, 0));
+        assert_eq!(ids[0], ids[1]);
+        assert_eq!(ids[2], ids[3]);
+        assert_ne!(ids[0], ids[2]);
+    }
+
+    #[test]
+    fn groups_of_different_speakers_stay_apart() {
+        let table = four_renderings(0.25);
+        let said = |text, speaker| Quote {
+            text,
+            speaker: Some(speaker),
+            day: None,
+        };
+        let q = [
+            said("r1", "marco rubio"),
+            said("r2", "marco rubio"),
+            said("r3", "gustavo petro"),
+            said("r4", "gustavo petro"),
+            said("far", "gustavo petro"),
+        ];
+        let mut ids = vec![0, 1, 2, 3, 4];
+        let r = refine_by_neighbours(&q, &mut ids, &table, NEIGHBOUR_THRESHOLD).unwrap();
+        assert_eq!(r.grouped, 0);
+        assert_ne!(ids[0], ids[2]);
+    }
+
+    #[test]
+    fn a_group_below_its_local_background_stays_apart() {
+        // The same two pairs, but in a dense neighbourhood: each quote's nearest neighbours
+        // average 0.99, so 0.97 across the pairs is no sign of one statement.
+        let table = four_renderings(0.25);
+        let texts = ["r1", "r2", "r3", "r4", "far"];
+        let vecs = table.embed(&texts).unwrap();
+        let mut near: Vec<Vec<(usize, f32)>> = (0..5)
+            .map(|i| {
+                let mut t: Vec<(usize, f32)> = (0..5)
+                    .filter(|&j| j != i)
+                    .map(|j| (j, cosine(&vecs[i], &vecs[j])))
+                    .collect();
+                t.sort_by(|a, b| b.1.total_cmp(&a.1));
+                t
+            })
+            .collect();
+        let group = |near: &[Vec<(usize, f32)>]| {
+            let mut parent = vec![0, 0, 2, 2, 4];
+            let mut bounds = Constraints::default();
+            for (i, q) in quotes(&texts).iter().enumerate() {
+                bounds.add(parent[i], q);
+            }
+            let joined = join_groups(&mut parent, &vecs, near, &texts, &mut bounds);
+            (joined, parent)
+        };
+        assert_eq!(group(&near).0, 1);
+        for t in near.iter_mut().take(4) {
+            t.extend(std::iter::repeat_n((4, 0.99), 6));
+            for e in t.iter_mut().filter(|e| e.0 == 4) {
+                e.1 = 0.99;
+            }
+        }
+        let (joined, parent) = group(&near);
+        assert_eq!(joined, 0);
+        assert_eq!(parent, vec![0, 0, 2, 2, 4]);
     }
 
     /// "x" and "y", said by two different named people.
