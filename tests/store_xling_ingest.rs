@@ -132,8 +132,24 @@ fn a_spanish_statement_is_linked_to_its_english_renderings() {
     assert!(text.contains("in es (cluster"), "{text}");
     assert!(text.contains("Presidencia de Colombia"), "{text}");
 
-    // Re-ingesting stores nothing new and links nothing again.
+    // The export names the links, and still follows its schema.
     let (before, _) = run(quotetrace(&db).args(["export"]));
+    let doc: serde_json::Value = serde_json::from_str(&before).unwrap();
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string("schema/export.schema.json").unwrap())
+            .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let linked = doc["chains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c.get("translations").is_some())
+        .count();
+    assert_eq!(linked, 4, "two Spanish clusters and two English ones");
+
+    // Re-ingesting stores nothing new and links nothing again.
     let (out, _) = run(quotetrace(&db)
         .args(["ingest", "--no-progress", "--json"])
         .arg(&input));

@@ -34,9 +34,23 @@ pub fn run(args: &ChainArgs, db: &Path) -> anyhow::Result<i32> {
         eprintln!("no cluster {} in {}", args.id, db.display());
         return Ok(1);
     };
+    let linked = super::export::with_translations(&store, &chain)?;
     match args.format {
-        ChainFormat::Tree => print!("{}", render::tree(&chain)),
-        ChainFormat::Json => println!("{}", serde_json::to_string_pretty(&chain)?),
+        ChainFormat::Tree => {
+            print!("{}", render::tree(&chain));
+            for t in &linked.translations {
+                if let Some(c) = store.cluster(t.cluster)? {
+                    println!(
+                        "In {} (cluster {}, cosine {:.2}): “{}”",
+                        t.lang,
+                        t.cluster,
+                        t.cosine,
+                        render::clip(&c.canonical, 100)
+                    );
+                }
+            }
+        }
+        ChainFormat::Json => println!("{}", serde_json::to_string_pretty(&linked)?),
         ChainFormat::Dot => print!("{}", render::dot(&chain)),
     }
     Ok(0)

@@ -75,7 +75,7 @@ pub fn run(args: &ExportArgs, db: &Path) -> anyhow::Result<i32> {
                 continue;
             }
         }
-        let line = serde_json::to_string(&chain)?;
+        let line = serde_json::to_string(&with_translations(&store, &chain)?)?;
         match args.format {
             ExportFormat::Json => {
                 if n > 0 {
@@ -95,4 +95,43 @@ pub fn run(args: &ExportArgs, db: &Path) -> anyhow::Result<i32> {
         eprintln!("no cluster to export");
     }
     Ok(if n == 0 { 1 } else { 0 })
+}
+
+/// A chain as exported: with the clusters in other languages linked to it at ingest, when
+/// there are any (`store::xlink`), so an English-only store exports exactly the chain.
+#[derive(Debug, serde::Serialize)]
+pub struct LinkedChain<'a> {
+    #[serde(flatten)]
+    pub chain: &'a provenance::Chain,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub translations: Vec<LinkedCluster>,
+}
+
+/// A cluster in another language that says the same.
+#[derive(Debug, serde::Serialize)]
+pub struct LinkedCluster {
+    pub cluster: u64,
+    pub lang: String,
+    /// Cosine of the linked wordings' embeddings.
+    pub cosine: f32,
+}
+
+/// `chain` with its translations, as `export` and `chain --format json` write it.
+pub fn with_translations<'a>(
+    store: &Store,
+    chain: &'a provenance::Chain,
+) -> Result<LinkedChain<'a>, crate::store::StoreError> {
+    let translations = store
+        .translations(chain.cluster)?
+        .into_iter()
+        .map(|t| LinkedCluster {
+            cluster: t.cluster,
+            lang: t.lang,
+            cosine: t.cosine,
+        })
+        .collect();
+    Ok(LinkedChain {
+        chain,
+        translations,
+    })
 }

@@ -238,18 +238,38 @@ pub fn run(args: &IngestArgs, db: &Path) -> anyhow::Result<i32> {
     })
 }
 
+/// Quotes of fewer words are not linked across languages: such terms ("iGen") are names more
+/// than statements, and an embedding of two or three words says little about their meaning.
+const MIN_LINK_WORDS: usize = 4;
+
 /// The quotes of `article` outside English: their wording, language and speaker key.
 fn foreign_quotes(
     article: &Article,
     quotes: &[Quote],
     prepared: &[Option<Prepared>],
 ) -> Vec<ForeignQuote> {
+    let tag = article.meta.lang.as_deref();
     let mut out = Vec::new();
     for (q, p) in quotes.iter().zip(prepared) {
         let Some(p) = p else { continue };
+        if p.folded.split_whitespace().count() < MIN_LINK_WORDS {
+            continue;
+        }
         let text = q.quote.text.trim();
-        let lang = embed::quote_lang(text, article.meta.lang.as_deref(), &p.folded);
-        if embed::needs_embedding(&lang) && !out.iter().any(|f: &ForeignQuote| f.text == text) {
+        let lang = embed::quote_lang(text, tag, &p.folded);
+        if !embed::needs_embedding(&lang) {
+            continue;
+        }
+        // News-please tags articles, not quotes, and some English articles come tagged "de":
+        // a quote whose function words are English is English whatever its article's tag.
+        let words = p
+            .folded
+            .split(|c: char| !c.is_alphanumeric() && c != '\'')
+            .filter(|w| !w.is_empty());
+        if tag.is_some() && crate::normalize::guess_lang(words) == Some("en") {
+            continue;
+        }
+        if !out.iter().any(|f: &ForeignQuote| f.text == text) {
             out.push(ForeignQuote {
                 text: text.to_string(),
                 lang,
