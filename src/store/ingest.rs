@@ -60,14 +60,15 @@ pub const VARIANTS_COMPARED: usize = 24;
 /// Cluster records kept in memory during an ingest besides the staged ones. Which clusters
 /// are cached changes only the speed, never a decision.
 pub(crate) const CACHE_CLUSTERS: usize = 4_000;
-/// Clusters whose wordings, as the decision reads them, are kept in memory during an ingest:
-/// most candidates of a new quote are recent clusters. About 0.5 KB each.
-pub(crate) const VIEW_CLUSTERS: usize = 24_000;
+
+/// Cluster ids, one of them without an allocation: most wordings are in one cluster, and most
+/// components are one cluster.
+pub(crate) type Ids = smallvec::SmallVec<[ClusterId; 1]>;
 
 /// A connected component of the match graph, as the session tracks it.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Component {
-    pub clusters: Vec<ClusterId>,
+    pub clusters: Ids,
     pub occurrences: u32,
     pub wordings: u32,
 }
@@ -80,27 +81,43 @@ impl Component {
 
 /// What clustering reads on every quote, loaded once per ingest session.
 pub(crate) struct Session {
-    /// Matcher key of any wording → clusters holding it, oldest first, at most
+    /// Matcher key of any wording → slots of the clusters holding it, oldest first, at most
     /// [`matching::POSTING_CAP`].
-    pub keys: FxHashMap<u64, Vec<ClusterId>>,
-    /// Exact-wording hash → clusters.
-    pub exact: FxHashMap<u64, Vec<ClusterId>>,
+    pub keys: FxHashMap<u64, Vec<u32>>,
+    /// Every indexed cluster has a slot, a small number reused once the cluster is replaced,
+    /// so that postings take 4 bytes and a candidate's score is an array cell, not a hash
+    /// table entry (scoring candidates was a fifth of the clustering thread's time).
+    pub slot_of: FxHashMap<ClusterId, u32>,
+    /// Slot → cluster (0: free).
+    pub slots: Vec<ClusterId>,
+    pub free_slots: Vec<u32>,
+    /// Exact-wording hash → clusters (almost always one, kept inline).
+    pub exact: FxHashMap<u64, Ids>,
     /// Cluster → its component.
     pub component_of: FxHashMap<ClusterId, u64>,
     pub components: FxHashMap<u64, Component>,
     pub next_component: u64,
     /// Committed cluster records read recently, with when they were last used.
     pub cache: FxHashMap<ClusterId, (ClusterRec, u64)>,
-    /// The first [`VARIANTS_COMPARED`] wordings of recently used clusters, prepared for
-    /// the decision, with when they were last used.
-    pub views: FxHashMap<ClusterId, (Vec<(Prepared, matching::Shape)>, u64)>,
+    /// By slot: the decision's view of the first [`VARIANTS_COMPARED`] wordings of every
+    /// cluster, so that comparing a candidate never reads its record (reading records back
+    /// from sled was a third of the clustering thread's time when only the views of recent
+    /// clusters were kept).
+    pub views: Vec<matching::Packed>,
+    /// The numbering of terms in `views`.
+    pub numbers: matching::TermNumbers,
     pub tick: u64,
     /// Lookup vocabulary: every word with a `V` record (stored or staged).
     pub vocab: FxHashSet<String>,
     /// [`wording_key`] of every stored or staged wording.
     pub wordings_seen: FxHashSet<u64>,
-    /// Candidate scores of the quote being placed, kept so that the table is allocated once.
-    pub scratch: FxHashMap<ClusterId, (u32, f32)>,
+    /// [`quote_key`] of every stored or staged distinct quote: a quote not in it is new to
+    /// every cluster, and no record needs reading to find that out.
+    pub quotes_seen: FxHashSet<u64>,
+    /// By slot: candidate scores of the quote being placed (shared keys, weight), valid when
+    /// stamped with `stamp`.
+    pub scores: Vec<(u32, u32, f32)>,
+    pub stamp: u32,
 }
 
 /// One quote being placed in a cluster.
@@ -217,6 +234,26 @@ fn wording_key(wording: &str, lang: Option<&str>) -> u64 {
     wording_hash(wording) ^ wording_hash(lang.unwrap_or("")).rotate_left(1)
 }
 
+/// What tells distinct quotes apart (as `matching::merge_items` does): wording, language,
+/// speaker, day and kind, hashed.
+fn quote_key(
+    wording: &str,
+    lang: Option<&str>,
+    speaker: Option<&str>,
+    day: Option<matcher::Day>,
+    term: bool,
+) -> u64 {
+    let mut h = wording_key(wording, lang);
+    for part in [
+        wording_hash(speaker.unwrap_or("\u{0}none")),
+        day.map_or(u64::MAX, |d| d as u64),
+        u64::from(term),
+    ] {
+        h = (h ^ part).wrapping_mul(0x0100_0000_01b3).rotate_left(17);
+    }
+    h
+}
+
 /// The lookup words of a wording: its indexed folded words, each once.
 fn wording_words(folded: &str, lang: Option<&str>) -> Vec<String> {
     let lang = lang.unwrap_or("en");
@@ -245,13 +282,6 @@ fn cluster_keys(c: &ClusterRec) -> Vec<u64> {
     keys
 }
 
-/// A wording as the decision reads it, with what [`matching::may_match_shaped`] reads.
-fn view_of(v: &Variant) -> (Prepared, matching::Shape) {
-    let p = matching::variant_prepared(v, None);
-    let shape = matching::Shape::of(&p);
-    (p, shape)
-}
-
 /// Trims a cache whose entries carry the tick of their last use back to its `keep` newest
 /// once it has grown a fifth past that, so the sort of ticks is paid rarely.
 fn keep_newest<V>(map: &mut FxHashMap<ClusterId, (V, u64)>, keep: usize) {
@@ -263,7 +293,7 @@ fn keep_newest<V>(map: &mut FxHashMap<ClusterId, (V, u64)>, keep: usize) {
     }
 }
 
-fn remove_id(map: &mut FxHashMap<u64, Vec<ClusterId>>, key: u64, id: ClusterId) {
+fn remove_id<T: PartialEq + Copy>(map: &mut FxHashMap<u64, Vec<T>>, key: u64, id: T) {
     if let Some(list) = map.get_mut(&key) {
         list.retain(|&c| c != id);
         if list.is_empty() {
@@ -272,7 +302,7 @@ fn remove_id(map: &mut FxHashMap<u64, Vec<ClusterId>>, key: u64, id: ClusterId) 
     }
 }
 
-fn add_id(map: &mut FxHashMap<u64, Vec<ClusterId>>, key: u64, id: ClusterId, cap: usize) {
+fn add_id<T: PartialEq + Copy>(map: &mut FxHashMap<u64, Vec<T>>, key: u64, id: T, cap: usize) {
     let list = map.entry(key).or_default();
     if !list.contains(&id) {
         list.push(id);
@@ -282,41 +312,66 @@ fn add_id(map: &mut FxHashMap<u64, Vec<ClusterId>>, key: u64, id: ClusterId, cap
     }
 }
 
+/// The filter's view of the wordings of a cluster that a new quote is compared with.
+fn packed_view(c: &ClusterRec, numbers: &mut matching::TermNumbers) -> matching::Packed {
+    let prepared: Vec<Prepared> = c
+        .wordings
+        .iter()
+        .take(VARIANTS_COMPARED)
+        .map(|v| matching::variant_prepared(v, None))
+        .collect();
+    matching::Packed::of(prepared.iter(), numbers)
+}
+
 impl Session {
     /// Indexes a cluster record for candidate retrieval.
     fn index(&mut self, c: &ClusterRec) {
+        let slot = match self.slot_of.get(&c.id) {
+            Some(&slot) => slot,
+            None => {
+                let slot = self.free_slots.pop().unwrap_or_else(|| {
+                    self.slots.push(0);
+                    self.views.push(matching::Packed::default());
+                    self.scores.push((0, 0, 0.0));
+                    self.slots.len() as u32 - 1
+                });
+                self.slot_of.insert(c.id, slot);
+                self.slots[slot as usize] = c.id;
+                slot
+            }
+        };
+        self.views[slot as usize] = packed_view(c, &mut self.numbers);
         for k in cluster_keys(c) {
-            add_id(&mut self.keys, k, c.id, matching::POSTING_CAP);
+            add_id(&mut self.keys, k, slot, matching::POSTING_CAP);
         }
         for v in &c.wordings {
-            add_id(&mut self.exact, v.exact, c.id, usize::MAX);
+            let list = self.exact.entry(v.exact).or_default();
+            if !list.contains(&c.id) {
+                list.push(c.id);
+            }
         }
         self.component_of.insert(c.id, c.component);
     }
 
     fn unindex(&mut self, c: &ClusterRec) {
-        for k in cluster_keys(c) {
-            remove_id(&mut self.keys, k, c.id);
+        if let Some(slot) = self.slot_of.remove(&c.id) {
+            for k in cluster_keys(c) {
+                remove_id(&mut self.keys, k, slot);
+            }
+            self.slots[slot as usize] = 0;
+            self.views[slot as usize] = matching::Packed::default();
+            self.free_slots.push(slot);
         }
         for v in &c.wordings {
-            remove_id(&mut self.exact, v.exact, c.id);
+            if let Some(list) = self.exact.get_mut(&v.exact) {
+                list.retain(|x| *x != c.id);
+                if list.is_empty() {
+                    self.exact.remove(&v.exact);
+                }
+            }
         }
         self.component_of.remove(&c.id);
         self.cache.remove(&c.id);
-        self.views.remove(&c.id);
-    }
-
-    /// Keeps the decision's view of a cluster's wordings.
-    fn keep_view(&mut self, c: &ClusterRec) {
-        self.tick += 1;
-        let view = c
-            .wordings
-            .iter()
-            .take(VARIANTS_COMPARED)
-            .map(view_of)
-            .collect();
-        self.views.insert(c.id, (view, self.tick));
-        keep_newest(&mut self.views, VIEW_CLUSTERS);
     }
 
     fn remember(&mut self, c: ClusterRec) {
@@ -541,12 +596,15 @@ impl Store {
             self.session = None;
             return Err(e);
         }
-        // Its clusters are stored now; keep the ones staging may read again in memory.
+        // Its clusters are stored now; keep the ones staging may read again in memory. A cluster
+        // of one occurrence is the most common kind and the least likely to be joined again:
+        // kept, they pushed the clusters that get joined over and over out of the cache.
         if let (Some(session), Ok(shipped)) =
             (self.session.as_mut(), std::sync::Arc::try_unwrap(f.shared))
         {
             for (id, c) in shipped.clusters {
-                if session.component_of.contains_key(&id)
+                if c.occurrences > 1
+                    && session.component_of.contains_key(&id)
                     && !self.pending.clusters.contains_key(&id)
                     && !self.pending.deleted.contains(&id)
                 {
@@ -688,11 +746,17 @@ impl Store {
             components: FxHashMap::default(),
             next_component: 1,
             cache: FxHashMap::default(),
-            views: FxHashMap::default(),
+            views: Vec::new(),
+            numbers: matching::TermNumbers::default(),
             tick: 0,
             vocab: FxHashSet::default(),
             wordings_seen: FxHashSet::default(),
-            scratch: FxHashMap::default(),
+            quotes_seen: FxHashSet::default(),
+            slot_of: FxHashMap::default(),
+            slots: Vec::new(),
+            free_slots: Vec::new(),
+            scores: Vec::new(),
+            stamp: 0,
         };
         for c in self.clusters() {
             let c = c?;
@@ -701,6 +765,16 @@ impl Store {
                 session
                     .wordings_seen
                     .insert(wording_key(&v.wording, v.lang.as_deref()));
+            }
+            for m in &c.members {
+                let v = &c.wordings[m.variant as usize];
+                session.quotes_seen.insert(quote_key(
+                    &v.wording,
+                    v.lang.as_deref(),
+                    m.speaker.as_deref(),
+                    m.day,
+                    m.term,
+                ));
             }
             let comp = session.components.entry(c.component).or_default();
             comp.clusters.push(c.id);
@@ -788,6 +862,7 @@ impl Store {
             }
         }
         let neighbours = self.neighbours(s, &p, &th)?;
+        let p_exact = p.exact;
         let item = matching::Item {
             prepared: Prepared {
                 folded: String::new(),
@@ -806,7 +881,24 @@ impl Store {
         // The same wording, speaker, day and kind as a stored quote: the set of distinct
         // quotes is unchanged, and so is the clustering; the occurrence joins that quote's
         // cluster.
-        for &cid in &neighbours {
+        // Only a cluster holding a wording with the same folded words can hold this wording,
+        // and only a quote seen before can be in one.
+        let seen_before = !s.quotes_seen.insert(quote_key(
+            q.wording,
+            q.lang,
+            q.speaker,
+            q.facts.day,
+            q.facts.term,
+        ));
+        let holders: Vec<ClusterId> = if seen_before {
+            s.exact
+                .get(&p_exact)
+                .map(|l| l.to_vec())
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        for &cid in neighbours.iter().filter(|c| holders.contains(c)) {
             let same = self.with_cluster(s, cid, |c| {
                 c.members.iter().any(|m| {
                     let v = &c.wordings[m.variant as usize];
@@ -838,13 +930,13 @@ impl Store {
         comps.sort_unstable();
         comps.dedup();
         let mut merged = Component {
-            clusters: Vec::new(),
+            clusters: Ids::new(),
             occurrences: 1,
             wordings: 1,
         };
         for c in &comps {
             if let Some(comp) = s.components.get(c) {
-                merged.clusters.extend(&comp.clusters);
+                merged.clusters.extend(comp.clusters.iter().copied());
                 merged.occurrences += comp.occurrences;
                 merged.wordings += comp.wordings;
             }
@@ -1019,7 +1111,6 @@ impl Store {
                     {
                         s.unindex(&h);
                         s.index(&c);
-                        s.keep_view(&c);
                     } else {
                         s.cache.remove(&c.id);
                         s.component_of.insert(c.id, c.component);
@@ -1029,7 +1120,6 @@ impl Store {
                 }
                 None => {
                     s.index(&c);
-                    s.keep_view(&c);
                     self.pending.deleted.remove(&c.id);
                     self.pending.clusters.insert(c.id, c);
                 }
@@ -1047,39 +1137,52 @@ impl Store {
         p: &Prepared,
         th: &matcher::Thresholds,
     ) -> Result<Vec<ClusterId>, StoreError> {
-        let mut out: Vec<ClusterId> = s.exact.get(&p.exact).cloned().unwrap_or_default();
+        let mut out: Vec<ClusterId> = s
+            .exact
+            .get(&p.exact)
+            .map(|l| l.to_vec())
+            .unwrap_or_default();
         if p.content >= matching::MIN_EVIDENCE_CONTENT {
-            let mut score = std::mem::take(&mut s.scratch);
-            score.clear();
+            s.stamp = s.stamp.wrapping_add(1);
+            if s.stamp == 0 {
+                s.scores.iter_mut().for_each(|e| *e = (0, 0, 0.0));
+                s.stamp = 1;
+            }
+            let stamp = s.stamp;
             // With fixed weights, two wordings sharing one content word can match only when
             // both have at most two.
             let one_is_enough = p.content <= matching::MIN_EVIDENCE_CONTENT;
             let enough = if one_is_enough { 1 } else { 2 };
             // Clusters are noted as they reach `enough` shared keys, so that ranking reads
             // those only, not every cluster sharing one common word.
-            let mut qualified: Vec<ClusterId> = Vec::new();
+            let mut qualified: Vec<u32> = Vec::new();
             for k in matcher::index_keys(p) {
                 let Some(list) = s.keys.get(&k) else {
                     continue;
                 };
                 // Rarer keys say more; the length of a (capped) posting list stands for rarity.
                 let w = 1.0 / (1.0 + list.len() as f32).ln_1p();
-                for &c in list {
-                    let e = score.entry(c).or_insert((0, 0.0));
-                    e.0 += 1;
-                    e.1 += w;
-                    if e.0 == enough {
-                        qualified.push(c);
+                for &slot in list {
+                    let e = &mut s.scores[slot as usize];
+                    if e.0 != stamp {
+                        *e = (stamp, 0, 0.0);
+                    }
+                    e.1 += 1;
+                    e.2 += w;
+                    if e.1 == enough {
+                        qualified.push(slot);
                     }
                 }
             }
-            let mut ranked: Vec<(ClusterId, u32, f32)> = qualified
+            let mut ranked: Vec<(ClusterId, u32, f32, u32)> = qualified
                 .into_iter()
-                .filter(|c| !out.contains(c))
-                .filter_map(|c| score.get(&c).map(|&(n, w)| (c, n, w)))
+                .map(|slot| {
+                    let (_, n, w) = s.scores[slot as usize];
+                    (s.slots[slot as usize], n, w, slot)
+                })
+                .filter(|(c, _, _, _)| !out.contains(c))
                 .collect();
-            s.scratch = score;
-            let order = |a: &(ClusterId, u32, f32), b: &(ClusterId, u32, f32)| {
+            let order = |a: &(ClusterId, u32, f32, u32), b: &(ClusterId, u32, f32, u32)| {
                 b.1.cmp(&a.1).then(b.2.total_cmp(&a.2)).then(a.0.cmp(&b.0))
             };
             if ranked.len() > NEIGHBOUR_CANDIDATES {
@@ -1093,31 +1196,60 @@ impl Store {
                 lang: String::new(),
                 ..p.clone()
             };
-            let bare_shape = matching::Shape::of(&bare);
-            for (cid, _, _) in ranked {
-                s.tick += 1;
-                let tick = s.tick;
-                if !s.views.contains_key(&cid) {
-                    let Some(view) = self.with_cluster(s, cid, |c| {
-                        c.wordings
-                            .iter()
-                            .take(VARIANTS_COMPARED)
-                            .map(view_of)
-                            .collect::<Vec<_>>()
-                    })?
-                    else {
+            let packed = matching::Packed::of(std::iter::once(&bare), &mut s.numbers);
+            let me = packed.wordings().next().expect("one wording was packed");
+            // Wordings that pass the filter and have no packed text order: decided on their
+            // record.
+            let mut unpacked: Vec<usize> = Vec::new();
+            for (cid, _, _, slot) in ranked {
+                let view = &s.views[slot as usize];
+                unpacked.clear();
+                let mut hit = false;
+                for (i, v) in view.wordings().enumerate() {
+                    if v.content < matching::MIN_EVIDENCE_CONTENT {
                         continue;
-                    };
-                    s.views.insert(cid, (view, tick));
+                    }
+                    // As `matching::linked`: the same folded words, or the cascade.
+                    if v.exact == me.exact {
+                        hit = true;
+                        break;
+                    }
+                    if bare.content < matching::MIN_EVIDENCE_CONTENT || !me.may_match(&v, th) {
+                        continue;
+                    }
+                    match v.prepared(&s.numbers) {
+                        Some(v) => {
+                            if matching::store_match_unfiltered(
+                                &bare,
+                                &v,
+                                matching::fixed_stats(),
+                                th,
+                            )
+                            .is_some()
+                            {
+                                hit = true;
+                                break;
+                            }
+                        }
+                        None => unpacked.push(i),
+                    }
                 }
-                let Some((view, t)) = s.views.get_mut(&cid) else {
-                    continue;
-                };
-                *t = tick;
-                let hit = view.iter().any(|(v, shape)| {
-                    v.content >= matching::MIN_EVIDENCE_CONTENT
-                        && matching::linked_shaped(&bare, &bare_shape, v, shape, th)
-                });
+                if !hit && !unpacked.is_empty() {
+                    hit = self
+                        .with_cluster(s, cid, |c| {
+                            unpacked.iter().any(|&i| {
+                                let v = matching::variant_prepared(&c.wordings[i], None);
+                                matching::store_match_unfiltered(
+                                    &bare,
+                                    &v,
+                                    matching::fixed_stats(),
+                                    th,
+                                )
+                                .is_some()
+                            })
+                        })?
+                        .unwrap_or(false);
+                }
                 if hit {
                     out.push(cid);
                 }

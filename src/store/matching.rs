@@ -183,14 +183,6 @@ pub fn linked(a: &Prepared, b: &Prepared, th: &Thresholds) -> bool {
             && store_match(a, b, fixed_stats(), th).is_some())
 }
 
-/// [`linked`], with each side's [`Shape`] worked out beforehand.
-pub fn linked_shaped(a: &Prepared, sa: &Shape, b: &Prepared, sb: &Shape, th: &Thresholds) -> bool {
-    a.exact == b.exact
-        || (a.content.min(b.content) >= MIN_EVIDENCE_CONTENT
-            && may_match_shaped(a, sa, b, sb, th)
-            && store_match_unfiltered(a, b, fixed_stats(), th).is_some())
-}
-
 /// What [`may_match`] reads of a wording besides its term set, worked out once per wording
 /// instead of once per compared pair: ingest compares each new quote with hundreds of stored
 /// wordings, and summing both sides' weights on every comparison was a third of the filter.
@@ -310,6 +302,226 @@ pub fn may_match_shaped(
     bound >= th.align - 1e-4
 }
 
+/// Small numbers standing for the matcher's 64-bit term ids, given out in order of first use
+/// during one ingest. Only [`Packed`] uses them, for decisions that are the same whatever the
+/// numbering.
+#[derive(Debug, Default)]
+pub struct TermNumbers {
+    ids: rustc_hash::FxHashMap<u64, u32>,
+    terms: Vec<u64>,
+}
+
+impl TermNumbers {
+    /// The number of a term; `None` once 2^24 terms were numbered (then the wording is left
+    /// unpacked, see [`Packed`]).
+    fn number(&mut self, t: u64) -> Option<u32> {
+        let next = self.terms.len() as u32;
+        let n = *self.ids.entry(t).or_insert_with(|| {
+            self.terms.push(t);
+            next
+        });
+        (n < 1 << 24).then_some(n)
+    }
+
+    fn term(&self, n: u32) -> u64 {
+        self.terms[n as usize]
+    }
+}
+
+/// Words of a packed wording: exact (2), content, weight, alignment total, set size, number of
+/// terms.
+const PACKED_HEAD: usize = 7;
+/// Set size (or number of terms) of a wording that could not be packed.
+const UNPACKED: u32 = u32::MAX;
+
+/// What the store's match decision reads of the wordings of a cluster that ingest compares
+/// with a new quote, in a few bytes per word, so that ingest can keep it for every cluster in
+/// memory and never reads a record back to compare a candidate.
+///
+/// Per wording: its `exact` hash, content words, [`Shape`] weight and alignment total; its
+/// term set as numbers of [`TermNumbers`], each with its alignment cost (half units, times
+/// its occurrences) and whether it is a content word in the low 8 bits, sorted by number; and
+/// its terms in text order, as one-byte positions in that set. The filter
+/// ([`PackedWording::may_match`]) is the decision of [`may_match_shaped`]: the shared weight
+/// is summed in another order, which the filter's slack of 1e-4 absorbs many times over
+/// (weights are 1 and 0.2, sets have at most a few hundred terms). A wording whose costs do
+/// not fit in 7 bits, or whose terms ran out of numbers, always passes the filter, and one of
+/// more than 256 distinct terms has no text order ([`PackedWording::prepared`] is `None`):
+/// the caller reads its record.
+#[derive(Debug, Clone, Default)]
+pub struct Packed(Box<[u32]>);
+
+/// One wording of a [`Packed`] view.
+#[derive(Debug, Clone, Copy)]
+pub struct PackedWording<'a> {
+    pub exact: u64,
+    pub content: u32,
+    weight: f32,
+    align_total: f32,
+    /// `None`: not packed, the filter passes.
+    set: Option<&'a [u32]>,
+    /// Positions in `set`, four to a word, and how many.
+    order: Option<(&'a [u32], usize)>,
+}
+
+impl Packed {
+    /// Packs wordings given as prepared quotes (speaker and text are not read).
+    pub fn of<'p>(wordings: impl Iterator<Item = &'p Prepared>, numbers: &mut TermNumbers) -> Self {
+        let mut out: Vec<u32> = Vec::new();
+        for p in wordings {
+            let shape = Shape::of(p);
+            out.extend([
+                p.exact as u32,
+                (p.exact >> 32) as u32,
+                p.content,
+                shape.weight.to_bits(),
+                shape.align_total.to_bits(),
+                UNPACKED,
+                UNPACKED,
+            ]);
+            let head = out.len() - 2;
+            let start = out.len();
+            let mut ok = true;
+            for (&t, &cost) in p.set.iter().zip(&shape.align_cost) {
+                let half = (cost * 2.0) as u32;
+                match numbers.number(t) {
+                    Some(n) if half < 128 => {
+                        out.push(n << 8 | u32::from(matcher::is_content(t)) << 7 | half)
+                    }
+                    _ => ok = false,
+                }
+            }
+            if !ok {
+                out.truncate(start);
+                continue;
+            }
+            out[start..].sort_unstable();
+            let n = out.len() - start;
+            out[head] = n as u32;
+            if n > 256 {
+                continue;
+            }
+            // Text order: each term's position in the packed set.
+            let set = out[start..].to_vec();
+            let mut word = 0u32;
+            for (k, &t) in p.terms.iter().enumerate() {
+                let num = numbers.ids[&t];
+                let at = set.partition_point(|&e| e >> 8 < num) as u32;
+                word |= at << (8 * (k % 4));
+                if k % 4 == 3 {
+                    out.push(word);
+                    word = 0;
+                }
+            }
+            if p.terms.len() % 4 != 0 {
+                out.push(word);
+            }
+            out[head + 1] = p.terms.len() as u32;
+        }
+        Packed(out.into_boxed_slice())
+    }
+
+    /// Its wordings, in the order they were packed.
+    pub fn wordings(&self) -> impl Iterator<Item = PackedWording<'_>> {
+        let mut rest: &[u32] = &self.0;
+        std::iter::from_fn(move || {
+            if rest.len() < PACKED_HEAD {
+                return None;
+            }
+            let h = &rest[..PACKED_HEAD];
+            let (n, nt) = (h[5], h[6]);
+            let len = if n == UNPACKED { 0 } else { n as usize };
+            let words = if nt == UNPACKED {
+                0
+            } else {
+                (nt as usize).div_ceil(4)
+            };
+            let body = &rest[PACKED_HEAD..];
+            let w = PackedWording {
+                exact: u64::from(h[0]) | u64::from(h[1]) << 32,
+                content: h[2],
+                weight: f32::from_bits(h[3]),
+                align_total: f32::from_bits(h[4]),
+                set: (n != UNPACKED).then(|| &body[..len]),
+                order: (nt != UNPACKED).then(|| (&body[len..len + words], nt as usize)),
+            };
+            rest = &body[len + words..];
+            Some(w)
+        })
+    }
+}
+
+impl PackedWording<'_> {
+    /// The wording as the decision reads it (no speaker, text or language), when its text
+    /// order was packed.
+    pub fn prepared(&self, numbers: &TermNumbers) -> Option<Prepared> {
+        let (set, (order, n)) = (self.set?, self.order?);
+        let terms: Vec<u64> = (0..n)
+            .map(|k| {
+                let at = (order[k / 4] >> (8 * (k % 4))) & 0xff;
+                numbers.term(set[at as usize] >> 8)
+            })
+            .collect();
+        let mut sorted: Vec<u64> = set.iter().map(|&e| numbers.term(e >> 8)).collect();
+        sorted.sort_unstable();
+        Some(Prepared {
+            folded: String::new(),
+            lang: String::new(),
+            speaker: None,
+            terms,
+            set: sorted,
+            exact: self.exact,
+            content: self.content,
+        })
+    }
+
+    /// [`may_match_shaped`] on two packed wordings.
+    pub fn may_match(&self, b: &PackedWording<'_>, th: &Thresholds) -> bool {
+        let (Some(sa), Some(sb)) = (self.set, b.set) else {
+            return true;
+        };
+        let (ta, tb) = (self.weight, b.weight);
+        let (mut i, mut j, mut shared) = (0, 0, 0.0f32);
+        let (mut found_a, mut found_b) = (0u32, 0u32);
+        while i < sa.len() && j < sb.len() {
+            let (x, y) = (sa[i], sb[j]);
+            match (x >> 8).cmp(&(y >> 8)) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    shared += if x & 0x80 != 0 {
+                        1.0
+                    } else {
+                        matcher::STOP_WEIGHT
+                    };
+                    found_a += x & 0x7f;
+                    found_b += y & 0x7f;
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        if ta + tb > 0.0 && 2.0 * shared / (ta + tb) >= th.overlap - 1e-4 {
+            return true;
+        }
+        let (content, found, total) = if ta <= tb {
+            (self.content, found_a, self.align_total)
+        } else {
+            (b.content, found_b, b.align_total)
+        };
+        if content < th.min_fragment_content {
+            return false;
+        }
+        // Half units: exact in f32 for any realistic length.
+        let bound = if total > 0.0 {
+            found as f32 / 2.0 / total
+        } else {
+            0.0
+        };
+        bound >= th.align - 1e-4
+    }
+}
+
 /// Content words a rewording (the cascade's overlap stage) must share with the quote it
 /// matches, unless the shorter of the two has fewer. Under [`fixed_stats`] two common words
 /// weigh as much as two rare ones: "It happens more often than people think" and "I don't
@@ -333,7 +545,7 @@ pub fn store_match(
 }
 
 /// [`store_match`] for a pair that passed [`may_match`] (or has the same folded words).
-fn store_match_unfiltered(
+pub(crate) fn store_match_unfiltered(
     a: &Prepared,
     b: &Prepared,
     stats: &TermStats,
@@ -698,6 +910,7 @@ mod tests {
             .iter()
             .map(|t| matcher::prepare(t, Some("en"), None))
             .collect();
+        let mut numbers = TermNumbers::default();
         for a in &prepared {
             for b in &prepared {
                 let shaped = may_match_shaped(a, &Shape::of(a), b, &Shape::of(b), &th);
@@ -708,7 +921,26 @@ mod tests {
                     a.terms,
                     b.terms
                 );
+                let (pa, pb) = (
+                    Packed::of(std::iter::once(a), &mut numbers),
+                    Packed::of(std::iter::once(b), &mut numbers),
+                );
+                let (wa, wb) = (pa.wordings().next().unwrap(), pb.wordings().next().unwrap());
+                assert_eq!((wa.exact, wa.content), (a.exact, a.content));
+                let back = wa.prepared(&numbers).unwrap();
+                assert_eq!((&back.terms, &back.set), (&a.terms, &a.set));
+                assert_eq!(
+                    shaped,
+                    wa.may_match(&wb, &th),
+                    "{:?} / {:?}",
+                    a.terms,
+                    b.terms
+                );
             }
         }
+        let all = Packed::of(prepared.iter(), &mut numbers);
+        let exacts: Vec<(u64, u32)> = all.wordings().map(|w| (w.exact, w.content)).collect();
+        let want: Vec<(u64, u32)> = prepared.iter().map(|p| (p.exact, p.content)).collect();
+        assert_eq!(exacts, want);
     }
 }
