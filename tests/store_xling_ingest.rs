@@ -60,6 +60,14 @@ fn run(c: &mut Command) -> (String, String) {
     (stdout, stderr)
 }
 
+/// `ingest --json` of `input`: its summary.
+fn ingest_json(db: &Path, input: &Path) -> serde_json::Value {
+    let (out, _) = run(quotetrace(db)
+        .args(["ingest", "--no-progress", "--json"])
+        .arg(input));
+    serde_json::from_str(&out).unwrap()
+}
+
 fn lookup(db: &Path, fragment: &str) -> serde_json::Value {
     let (stdout, _) = run(quotetrace(db).args(["lookup", "--json", fragment]));
     serde_json::from_str(&stdout).unwrap()
@@ -91,10 +99,7 @@ fn a_spanish_statement_is_linked_to_its_english_renderings() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("store");
     let input = inputs(dir.path());
-    let (out, _) = run(quotetrace(&db)
-        .args(["ingest", "--no-progress", "--json"])
-        .arg(&input));
-    let summary: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let summary = ingest_json(&db, &input);
     assert_eq!(summary["foreign_quotes"], 2, "{summary}");
     assert_eq!(summary["cross_language"]["compared"], 2, "{summary}");
     assert_eq!(summary["cross_language"]["linked"], 2, "{summary}");
@@ -150,10 +155,7 @@ fn a_spanish_statement_is_linked_to_its_english_renderings() {
     assert_eq!(linked, 4, "two Spanish clusters and two English ones");
 
     // Re-ingesting stores nothing new and links nothing again.
-    let (out, _) = run(quotetrace(&db)
-        .args(["ingest", "--no-progress", "--json"])
-        .arg(&input));
-    let again: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let again = ingest_json(&db, &input);
     assert_eq!(again["foreign_quotes"], 0, "{again}");
     assert!(again["cross_language"].is_null(), "{again}");
     let (after, _) = run(quotetrace(&db).args(["export"]));
@@ -183,10 +185,7 @@ fn without_weights_the_quotes_wait_for_the_next_ingest() {
     );
     assert!(first_translations(&db, "human rights of the Caribbean people").is_empty());
     // The next ingest with the weights links them, although every article is stored already.
-    let (out, _) = run(quotetrace(&db)
-        .args(["ingest", "--no-progress", "--json"])
-        .arg(&input));
-    let summary: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let summary = ingest_json(&db, &input);
     assert_eq!(summary["new_articles"], 0, "{summary}");
     assert_eq!(summary["cross_language"]["linked"], 2, "{summary}");
     let drugs = first_translations(&db, "human rights of the Caribbean people");

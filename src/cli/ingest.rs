@@ -262,11 +262,7 @@ fn foreign_quotes(
         }
         // News-please tags articles, not quotes, and some English articles come tagged "de":
         // a quote whose function words are English is English whatever its article's tag.
-        let words = p
-            .folded
-            .split(|c: char| !c.is_alphanumeric() && c != '\'')
-            .filter(|w| !w.is_empty());
-        if tag.is_some() && crate::normalize::guess_lang(words) == Some("en") {
+        if tag.is_some() && embed::function_word_lang(&p.folded) == Some("en") {
             continue;
         }
         if !out.iter().any(|f: &ForeignQuote| f.text == text) {

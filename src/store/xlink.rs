@@ -25,7 +25,7 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::records::ClusterId;
+use super::records::{decode, encode, ClusterId, ClusterRec};
 use super::xlookup::CrossLookupError;
 use super::{Store, StoreError, WriteBatch};
 use crate::matcher::embed::{self, Embedder, XLING_THRESHOLD};
@@ -92,14 +92,6 @@ fn text_key(prefix: u8, text: &str) -> Vec<u8> {
     key
 }
 
-fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8], what: &str) -> Result<T, StoreError> {
-    postcard::from_bytes(bytes).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
-}
-
-fn encode<T: Serialize>(value: &T) -> Vec<u8> {
-    postcard::to_allocvec(value).expect("postcard encodes owned records")
-}
-
 impl Store {
     /// Records quotes outside English as owed a link pass. Call before the commit that stores
     /// their article, so that a stored article never has an unrecorded foreign quote.
@@ -119,7 +111,7 @@ impl Store {
         let mut out = Vec::new();
         for entry in self.backend().scan_prefix(&[PENDING]) {
             let (_, value) = entry?;
-            out.push(decode(&value, "pending foreign quote")?);
+            out.push(decode("pending foreign quote", &value)?);
         }
         Ok(out)
     }
@@ -130,7 +122,7 @@ impl Store {
     pub fn link_foreign(&self, model: &dyn Embedder) -> Result<LinkReport, CrossLookupError> {
         let mut report = LinkReport::default();
         for q in self.pending_foreign()? {
-            let Some(own) = self.cluster_of_text(&q.text)? else {
+            let Some(own) = self.cluster_of_text(&q.text)?.map(|c| c.id) else {
                 report.waiting += 1;
                 continue;
             };
@@ -195,25 +187,22 @@ impl Store {
             let Some(bytes) = self.backend().get(&text_key(LINK, &w.wording))? else {
                 continue;
             };
-            let links: Vec<LinkRec> = decode(&bytes, "cross-language link")?;
+            let links: Vec<LinkRec> = decode("cross-language link", &bytes)?;
             for l in links {
                 let Some(other) = self.cluster_of_text(&l.text)? else {
                     continue;
                 };
-                if other == cluster {
+                if other.id == cluster {
                     continue;
                 }
-                match out.iter_mut().find(|t| t.cluster == other) {
+                match out.iter_mut().find(|t| t.cluster == other.id) {
                     Some(t) => t.cosine = t.cosine.max(l.cosine),
-                    None => {
-                        let canonical = self.cluster(other)?.map(|o| o.canonical);
-                        out.push(Translation {
-                            cluster: other,
-                            lang: l.lang,
-                            canonical: canonical.unwrap_or(l.text),
-                            cosine: l.cosine,
-                        });
-                    }
+                    None => out.push(Translation {
+                        cluster: other.id,
+                        lang: l.lang,
+                        canonical: other.canonical,
+                        cosine: l.cosine,
+                    }),
                 }
             }
         }
@@ -226,11 +215,11 @@ impl Store {
     }
 
     /// The cluster holding the wording `text`: word lookup ranks it first or close to it.
-    fn cluster_of_text(&self, text: &str) -> Result<Option<ClusterId>, StoreError> {
+    fn cluster_of_text(&self, text: &str) -> Result<Option<ClusterRec>, StoreError> {
         for hit in self.lookup(text, 8)? {
             if let Some(c) = self.cluster(hit.cluster)? {
                 if c.wordings.iter().any(|w| w.wording == text) {
-                    return Ok(Some(c.id));
+                    return Ok(Some(c));
                 }
             }
         }
@@ -249,7 +238,7 @@ impl Store {
         let mut missing: Vec<&str> = Vec::new();
         for t in texts {
             match self.backend().get(&text_key(EMBEDDING, t))? {
-                Some(bytes) => out.push(Some(decode(&bytes, "embedding")?)),
+                Some(bytes) => out.push(Some(decode("embedding", &bytes)?)),
                 None => {
                     out.push(None);
                     missing.push(t);
@@ -289,7 +278,7 @@ impl Links {
         let key = text_key(LINK, text);
         if !self.0.contains_key(&key) {
             let stored = match store.backend().get(&key)? {
-                Some(bytes) => decode(&bytes, "cross-language link")?,
+                Some(bytes) => decode("cross-language link", &bytes)?,
                 None => Vec::new(),
             };
             self.0.insert(key.clone(), stored);

@@ -307,11 +307,7 @@ pub fn quote_lang(text: &str, given: Option<&str>, folded: &str) -> String {
         let primary = tag.split(['-', '_']).next().unwrap_or(tag);
         return primary.to_ascii_lowercase();
     }
-    let words = folded
-        .split(|c: char| !c.is_alphanumeric() && c != '\'')
-        .filter(|w| !w.is_empty());
-    let guess = crate::normalize::guess_lang(words);
-    if guess == Some("en") {
+    if function_word_lang(folded) == Some("en") {
         return "en".to_string();
     }
     if folded.split_whitespace().count() < MIN_DETECT_WORDS {
@@ -321,6 +317,14 @@ pub fn quote_lang(text: &str, given: Option<&str>, folded: &str) -> String {
         Some(info) if info.is_reliable() => iso639_1(info.lang()).to_string(),
         _ => "en".to_string(),
     }
+}
+
+/// English or Spanish by the function words of a folded quote, `None` without evidence.
+pub fn function_word_lang(folded: &str) -> Option<&'static str> {
+    let words = folded
+        .split(|c: char| !c.is_alphanumeric() && c != '\'')
+        .filter(|w| !w.is_empty());
+    crate::normalize::guess_lang(words)
 }
 
 /// Untagged quotes shorter than this are taken to be English (see [`quote_lang`]).
