@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind, StartKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::attribution::{self as attr, flag};
@@ -25,18 +25,9 @@ pub struct Outlet {
 
 pub(crate) struct Lexicon {
     pub roles: FxHashSet<String>,
-    /// Channel phrases in ASCII lower case, longest match first, searched anchored at a word
-    /// of `channel_openers` in lower-cased text.
+    /// Channel phrases in ASCII lower case, longest match first: search lower-cased text.
     pub channels: AhoCorasick,
     pub channel_phrases: Vec<String>,
-    /// The first words of the channel phrases ("in", "on", "at"...), lower-case: a phrase can
-    /// only start at one of them.
-    pub channel_openers: Vec<String>,
-    /// Bit `c - b'a'` set for the lower-case first letter `c` of each of `channel_openers`:
-    /// most words are turned away by it without a comparison.
-    pub channel_initials: u32,
-    /// The length in bytes of the longest channel phrase.
-    pub channel_max_len: usize,
     pub outlets: Vec<Outlet>,
     /// Every outlet alias, case-sensitive, longest match first; pattern i is `alias_outlet[i]`.
     pub aliases: AhoCorasick,
@@ -59,20 +50,6 @@ pub(crate) struct Lexicon {
     /// a period ("Donald J. Trump") is tried as a domain, and a scan of all outlets was most
     /// of the cost of telling people from organisations.
     pub domain_outlet: FxHashMap<String, usize>,
-}
-
-impl Lexicon {
-    /// Whether a channel phrase can start at the word `w`.
-    #[inline]
-    pub(crate) fn opens_channel(&self, w: &str) -> bool {
-        let c = w.as_bytes().first().map_or(0, u8::to_ascii_lowercase);
-        c.is_ascii_lowercase()
-            && self.channel_initials & 1 << (c - b'a') != 0
-            && self
-                .channel_openers
-                .iter()
-                .any(|o| w.eq_ignore_ascii_case(o))
-    }
 }
 
 fn lines(data: &str) -> impl Iterator<Item = &str> {
@@ -103,21 +80,8 @@ static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| {
         .match_kind(MatchKind::LeftmostLongest)
         // A DFA: the patterns are few enough that its memory is small.
         .kind(Some(AhoCorasickKind::DFA))
-        .start_kind(StartKind::Anchored)
         .build(channel_phrases.iter().map(|p| p.to_ascii_lowercase()))
         .expect("channel phrases compile");
-    let mut channel_openers: Vec<String> = channel_phrases
-        .iter()
-        .filter_map(|p| p.split(' ').next())
-        .map(str::to_ascii_lowercase)
-        .collect();
-    channel_openers.sort();
-    channel_openers.dedup();
-    let channel_initials = channel_openers
-        .iter()
-        .filter_map(|w| w.bytes().next().filter(u8::is_ascii_lowercase))
-        .fold(0u32, |m, c| m | 1 << (c - b'a'));
-    let channel_max_len = channel_phrases.iter().map(String::len).max().unwrap_or(0);
     let outlets: Vec<Outlet> = lines(include_str!("../../grammar/outlets.tsv"))
         .filter_map(|l| {
             let mut cols = l.split('\t');
@@ -244,9 +208,6 @@ static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| {
         roles,
         channels,
         channel_phrases,
-        channel_openers,
-        channel_initials,
-        channel_max_len,
         outlets,
         aliases,
         alias_outlet,

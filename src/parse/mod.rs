@@ -692,54 +692,34 @@ struct ChannelMatch {
 fn channel_matches(body: &str, toks: &[Tok]) -> Vec<ChannelMatch> {
     let lex = lexicon();
     let mut out = Vec::new();
-    let Some(last) = toks.last() else {
+    let (Some(first), Some(last)) = (toks.first(), toks.last()) else {
         return out;
     };
-    // A phrase starts at one of a handful of words ("in", "on", "at"...), so only those are
-    // tried, anchored, rather than running the automaton over every byte of the block: that
-    // scan was a twentieth of extraction.
-    let mut window = [0u8; 64];
-    let window_len = lex.channel_max_len.min(window.len());
-    // Where the current stretch of text between quotes ends, and where the last phrase ended
-    // (phrases don't overlap).
-    let mut gap_end = 0;
-    let mut taken_to = 0;
-    for (ta, t) in toks.iter().enumerate() {
-        if t.start >= gap_end {
-            gap_end = toks[ta..]
-                .iter()
-                .find(|q| q.quote().is_some() && q.start >= t.start)
-                .map_or(last.end, |q| q.start);
-        }
-        if !t.is_word() || t.start < taken_to || !lex.opens_channel(t.text) {
-            continue;
-        }
-        let text = &body.as_bytes()[t.start..gap_end.min(t.start + window_len)];
+    let mut lower = Vec::new();
+    for (from, to) in gaps_of(toks, first.start, last.end) {
+        let text = &body[from..to];
         // Same offsets as `text`: only ASCII letters change.
-        for (d, s) in window.iter_mut().zip(text) {
-            *d = s.to_ascii_lowercase();
-        }
-        let input =
-            aho_corasick::Input::new(&window[..text.len()]).anchored(aho_corasick::Anchored::Yes);
-        let Some(m) = lex.channels.find(input) else {
-            continue;
-        };
-        let phrase = &lex.channel_phrases[m.pattern().as_usize()];
-        let (a, b) = (t.start, t.start + m.end());
-        taken_to = b;
-        // The network X is matched only as a capital letter, never the letter x.
-        if phrase.ends_with(" X") && !body[..b].ends_with('X') {
-            continue;
-        }
-        // "on X." ends on the token "X." (read as an initial): its period is not part of it.
-        let tb = toks[ta..]
-            .iter()
-            .position(|t| t.end == b || t.end == b + 1 && t.start < b && t.text.ends_with('.'));
-        if let Some(tb) = tb {
-            out.push(ChannelMatch {
-                toks: (ta, ta + tb + 1),
-                bytes: (a, b),
-            });
+        lower.clear();
+        lower.extend(text.bytes().map(|b| b.to_ascii_lowercase()));
+        for m in lex.channels.find_iter(&lower) {
+            let phrase = &lex.channel_phrases[m.pattern().as_usize()];
+            let found = &text[m.start()..m.end()];
+            // The network X is matched only as a capital letter, never the letter x.
+            if phrase.ends_with(" X") && !found.ends_with('X') {
+                continue;
+            }
+            let (a, b) = (from + m.start(), from + m.end());
+            let ta = toks.iter().position(|t| t.start == a);
+            // "on X." ends on the token "X." (read as an initial): its period is not part of it.
+            let tb = toks
+                .iter()
+                .position(|t| t.end == b || t.end == b + 1 && t.start < b && t.text.ends_with('.'));
+            if let (Some(ta), Some(tb)) = (ta, tb) {
+                out.push(ChannelMatch {
+                    toks: (ta, tb + 1),
+                    bytes: (a, b),
+                });
+            }
         }
     }
     out
