@@ -828,10 +828,11 @@ fn embeddings_match_the_reference_implementation() {
         let norm: f32 = e.iter().map(|x| x * x).sum::<f32>().sqrt();
         assert!((norm - 1.0).abs() < 1e-4, "norm {norm}");
     }
-    // Pinned values of this implementation.
+    // Pinned values of this implementation, on either product path (f32, or bfloat16 on
+    // AMX, which moves single values by up to 2e-4).
     let pinned = [0.044_195, -0.025_031, -0.019_336, -0.055_997];
     for (got, want) in v[0].iter().zip(pinned) {
-        assert!((got - want).abs() < 1e-4, "{got} vs {want}");
+        assert!((got - want).abs() < 4e-4, "{got} vs {want}");
     }
     // Same vectors as the reference, up to its 8-bit activations.
     let es = cosine(&v[0], &REF_ES);

@@ -85,8 +85,31 @@ const SLED_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 /// Log segment size for new stores (sled's default is 512 KiB).
 const SEGMENT_BYTES: usize = 8 * 1024 * 1024;
 
+/// Turns transparent huge pages off for this process (Linux), once.
+///
+/// On hosts whose THP setting is `always` (this one's), the kernel backs the allocator's
+/// 1 GiB arenas with 2 MB pages as soon as they are touched, so memory that ingest frees and
+/// reuses in small pieces (sled's tree nodes, the session's hash tables) stays resident in
+/// whole huge pages: 352 MB against 287 MB peak RSS on 8,000 AllSides articles with
+/// `MIMALLOC_ALLOW_THP=0`, at the same CPU time. mimalloc reads that option only when it
+/// starts, before `main`, so the process flag it would set is set here instead, when a store
+/// is opened and before the bulk of its memory is allocated. It only changes which page size
+/// later allocations get; failure (another OS, an old kernel) leaves things as they were.
+fn prefer_small_pages() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        #[cfg(target_os = "linux")]
+        // SAFETY: PR_SET_THP_DISABLE takes one integer argument and only sets a flag of the
+        // calling process.
+        unsafe {
+            libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+        }
+    });
+}
+
 impl SledBackend {
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        prefer_small_pages();
         if path.exists() && !path.is_dir() {
             return Err(StoreError::NotAStore {
                 path: path.to_owned(),

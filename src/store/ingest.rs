@@ -29,11 +29,13 @@
 //! [`VARIANTS_COMPARED`] wordings each); a set of quotes that stays within the bounds clusters
 //! the same in every order.
 //!
-//! Index records are append-only (a posting is written once, never rewritten), because sled is
-//! log-structured: rewriting a growing posting list on every commit multiplies the bytes written
-//! and the size on disk. A posting of a cluster that was later replaced is left in place;
-//! lookup skips it. The indexes clustering reads on every quote are loaded into memory once per
-//! ingest session ([`Session`]); lookups never load them.
+//! Index records are never rewritten as they grow, because sled is log-structured: rewriting a
+//! growing posting list on every commit multiplies the bytes written and the size on disk. A
+//! commit's postings are written once in its delta, and once more when
+//! [`DELTAS_PER_COMPACTION`] deltas are compacted into per-word segments (see
+//! [`compact_deltas`]); a segment is never rewritten. A posting of a cluster that was later
+//! replaced is left in place; lookup skips it. The indexes clustering reads on every quote are
+//! loaded into memory once per ingest session ([`Session`]); lookups never load them.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -60,6 +62,16 @@ pub const VARIANTS_COMPARED: usize = 24;
 /// Cluster records kept in memory during an ingest besides the staged ones. Which clusters
 /// are cached changes only the speed, never a decision.
 pub(crate) const CACHE_CLUSTERS: usize = 4_000;
+/// Commits whose lookup postings wait in one `D` record each before they are compacted into
+/// `W` segments. Posting one key per word per commit was 62% of the keys an ingest wrote and
+/// 60% of the writer thread's time on 8,000 AllSides articles (sled's cost is per key: each
+/// write copies a tree node); a word used in several of the commits of a compaction gets one
+/// key for all of them. Lookups read the deltas too, so nothing is missing in between.
+pub(crate) const DELTAS_PER_COMPACTION: u64 = 32;
+/// `W` segments written per batch of a compaction. sled keeps every tree node a batch
+/// replaced until the batch ends, so one batch for a whole compaction (30,000 keys) raised
+/// peak RSS by about 70 MB; in batches of this size the old nodes are freed as it goes.
+const COMPACTION_BATCH: usize = 4_096;
 
 /// Cluster ids, one of them without an allocation: most wordings are in one cluster, and most
 /// components are one cluster.
@@ -134,10 +146,13 @@ struct Quoted<'a> {
 pub(crate) struct InFlight {
     /// What staging reads of it until it is stored.
     shared: std::sync::Arc<Shipped>,
-    handle: std::thread::JoinHandle<Result<(), StoreError>>,
+    /// `Err`: the commit failed. `Ok(Some(_))`: the commit is durable, but compacting the
+    /// term deltas after it failed.
+    handle: std::thread::JoinHandle<Result<Option<StoreError>, StoreError>>,
     /// What to roll back to if it fails: the cluster and wording counts.
     counts_before: (u64, u64),
     commits_before: u64,
+    deltas_before: u64,
 }
 
 /// The records of a commit in flight that staging may read before they are stored.
@@ -159,6 +174,112 @@ struct Payload {
     seq: u64,
     cluster_count: u64,
     wording_count: u64,
+    /// Compact the term deltas once this commit is durable.
+    compact: bool,
+}
+
+/// Compacts every stored term delta into `W` segments numbered as the newest delta, and
+/// deletes the deltas: in several batches (see [`COMPACTION_BATCH`]), so a crash can leave a
+/// compaction half done. That loses nothing and counts nothing twice, because a word's delta
+/// runs up to the number of its newest segment are in that segment: lookup skips them
+/// ([`Store::term_runs`]), and so does the next compaction.
+///
+/// The deltas are merged word by word as they are decoded (each is sorted by word), so a
+/// compaction holds the encoded deltas and one batch, not every posting of its commits decoded
+/// at once.
+pub(crate) fn compact_deltas(backend: &dyn super::Backend) -> Result<(), StoreError> {
+    let mut deltas: Vec<(Vec<u8>, u64, Vec<u8>)> = Vec::new();
+    for r in backend.scan_prefix(&[prefix::DELTA]) {
+        let (k, v) = r?;
+        let seq = key_number(&k)?;
+        deltas.push((k, seq, v));
+    }
+    let Some(&(_, seq, _)) = deltas.last() else {
+        return Ok(());
+    };
+    let mut heads: Vec<DeltaReader<'_>> = deltas
+        .iter()
+        .map(|(_, s, v)| DeltaReader::new(*s, v))
+        .collect::<Result<_, _>>()?;
+    let mut batch = WriteBatch::default();
+    // The smallest word at the head of any delta; the deltas are in commit order.
+    while let Some(term) = heads
+        .iter()
+        .filter_map(|h| h.head.as_ref().map(|(t, _)| t))
+        .min()
+        .cloned()
+    {
+        let done = match backend.scan_prefix_rev(&term_prefix(&term)).next() {
+            Some(r) => Some(key_number(&r?.0)?),
+            None => None,
+        };
+        let mut runs: Vec<PostingRun> = Vec::new();
+        for h in &mut heads {
+            if h.head.as_ref().is_some_and(|(t, _)| *t == term) {
+                let (_, run) = h.advance()?.expect("the head was checked");
+                if done.is_none_or(|d| h.seq > d) {
+                    runs.push(run);
+                }
+            }
+        }
+        if runs.is_empty() {
+            continue;
+        }
+        let total = runs.iter().fold(0u32, |n, r| n.saturating_add(r.0));
+        batch.put(term_key(&term, seq), encode(&(total, runs)));
+        if batch.len() >= COMPACTION_BATCH {
+            backend.apply(std::mem::take(&mut batch))?;
+        }
+    }
+    drop(heads);
+    for (k, _, _) in deltas {
+        batch.delete(k);
+    }
+    backend.apply(batch)?;
+    backend.flush()
+}
+
+/// Reads an encoded [`TermDelta`] one word at a time.
+struct DeltaReader<'a> {
+    seq: u64,
+    head: Option<(String, PostingRun)>,
+    rest: &'a [u8],
+    left: u64,
+}
+
+impl<'a> DeltaReader<'a> {
+    fn new(seq: u64, bytes: &'a [u8]) -> Result<Self, StoreError> {
+        // postcard writes a sequence as its length (a varint) and then its elements.
+        let (left, rest): (u64, &[u8]) = postcard::take_from_bytes(bytes)
+            .map_err(|e| StoreError::Corrupt(format!("bad term delta: {e}")))?;
+        let mut r = DeltaReader {
+            seq,
+            head: None,
+            rest,
+            left,
+        };
+        r.advance()?;
+        Ok(r)
+    }
+
+    /// Returns the head and reads the next word.
+    fn advance(&mut self) -> Result<Option<(String, PostingRun)>, StoreError> {
+        let next = if self.left == 0 {
+            None
+        } else {
+            let (item, rest): ((String, PostingRun), &[u8]) = postcard::take_from_bytes(self.rest)
+                .map_err(|e| StoreError::Corrupt(format!("bad term delta: {e}")))?;
+            self.rest = rest;
+            self.left -= 1;
+            Some(item)
+        };
+        Ok(std::mem::replace(&mut self.head, next))
+    }
+}
+
+/// The number at the end of a `W` or `D` key.
+pub(crate) fn key_number(key: &[u8]) -> Result<u64, StoreError> {
+    trailing_cluster(key).ok_or_else(|| StoreError::Corrupt("bad posting key".into()))
 }
 
 impl Payload {
@@ -178,18 +299,19 @@ impl Payload {
         for (k, o) in &shared.outlets {
             batch.put(outlet_rec_key(k), encode(o));
         }
-        // A word's segment carries how many distinct wordings it gained with its postings,
-        // so that the vocabulary count is not a record rewritten on every commit.
-        let empty: Vec<ClusterId> = Vec::new();
-        for (term, list) in &self.terms {
-            let added = self.added.get(term).copied().unwrap_or(0);
-            batch.put(term_key(term, self.seq), encode(&(added, list)));
+        // A word's run carries how many distinct wordings it gained with its postings, so that
+        // the vocabulary count is not a record rewritten on every commit.
+        let mut added = self.added;
+        let mut own: BTreeMap<String, PostingRun> = BTreeMap::new();
+        for (term, list) in self.terms {
+            let n = added.remove(&term).unwrap_or(0);
+            own.insert(term, (n, list));
         }
-        for (term, &added) in &self.added {
-            if !self.terms.contains_key(term) {
-                batch.put(term_key(term, self.seq), encode(&(added, &empty)));
-            }
+        for (term, n) in added {
+            own.insert(term, (n, Vec::new()));
         }
+        let own: TermDelta = own.into_iter().collect();
+        batch.put(delta_key(self.seq), encode(&own));
         for term in &self.new_words {
             batch.put(vocab_key(term), Vec::new());
         }
@@ -413,6 +535,16 @@ impl Store {
         result
     }
 
+    /// Frees what ingest keeps in memory between articles (every cluster's comparison view,
+    /// the candidate index) once no more articles come, so that later work in the same process
+    /// (the cross-language link pass loads a model) does not add to it. Waits for the commit in
+    /// flight; a later ingest reloads the session from the store.
+    pub fn release_session(&mut self) -> Result<(), StoreError> {
+        self.wait_for_commit()?;
+        self.session = None;
+        Ok(())
+    }
+
     /// Drops every staged article.
     pub fn discard(&mut self) {
         let pending = std::mem::take(&mut self.pending);
@@ -568,12 +700,26 @@ impl Store {
     }
 
     /// Writes every staged article in one atomic batch and makes it durable, after the commit
-    /// in flight (see [`Store::commit_in_background`]).
+    /// in flight (see [`Store::commit_in_background`]). It also compacts the lookup postings
+    /// that commits in the background left in deltas, so a store is in its compact form after
+    /// an ingest's last commit.
     ///
     /// On error nothing of the staged articles is stored, and they are dropped from the stage.
     pub fn commit(&mut self) -> Result<(), StoreError> {
-        self.commit_in_background()?;
-        self.wait_for_commit()
+        self.ship(true)?;
+        self.wait_for_commit()?;
+        if self.deltas > 0 {
+            // Nothing was staged: the deltas are compacted on their own.
+            self.compact_deltas()?;
+        }
+        Ok(())
+    }
+
+    /// Compacts every stored term delta (see [`compact_deltas`]).
+    fn compact_deltas(&mut self) -> Result<(), StoreError> {
+        compact_deltas(self.backend.as_ref())?;
+        self.deltas = 0;
+        Ok(())
     }
 
     /// Waits for the commit in flight, if any. `Ok` means its articles are durable.
@@ -589,11 +735,23 @@ impl Store {
                 "the writer thread of a commit failed unexpectedly".into(),
             ))
         });
-        if let Err(e) = result {
-            self.pending = Pending::default();
-            (self.cluster_count, self.wording_count) = f.counts_before;
-            self.commits = f.commits_before;
-            self.session = None;
+        let compaction = match result {
+            Ok(c) => c,
+            Err(e) => {
+                self.pending = Pending::default();
+                (self.cluster_count, self.wording_count) = f.counts_before;
+                self.commits = f.commits_before;
+                self.deltas = f.deltas_before;
+                self.session = None;
+                return Err(e);
+            }
+        };
+        if let Some(e) = compaction {
+            // The commit is stored and its delta too: lookups read it, and the next commit
+            // tries the compaction again. The error is still reported, so that a caller stops
+            // (over-reporting a loss is safe: a re-ingest skips what is stored).
+            self.deltas = f.deltas_before + 1;
+            self.discard();
             return Err(e);
         }
         // Its clusters are stored now; keep the ones staging may read again in memory. A cluster
@@ -620,6 +778,12 @@ impl Store {
     /// commit is durable (its result); the one shipped now is durable after the next call of
     /// this, [`Store::commit`] or [`Store::wait_for_commit`] returns `Ok`.
     pub fn commit_in_background(&mut self) -> Result<(), StoreError> {
+        self.ship(false)
+    }
+
+    /// [`Store::commit_in_background`]; with `compact_all` the writer compacts the term deltas
+    /// once the commit is durable, whatever their number.
+    fn ship(&mut self, compact_all: bool) -> Result<(), StoreError> {
         self.wait_for_commit()?;
         if self.pending.articles.is_empty() {
             return self.backend.flush();
@@ -632,6 +796,7 @@ impl Store {
             deleted: pending.deleted,
             outlets: pending.outlets,
         });
+        let compact = compact_all || self.deltas + 1 >= DELTAS_PER_COMPACTION;
         let payload = Payload {
             puts: pending.puts,
             terms: pending.terms,
@@ -640,15 +805,21 @@ impl Store {
             seq,
             cluster_count: self.cluster_count,
             wording_count: self.wording_count,
+            compact,
         };
         let backend = std::sync::Arc::clone(&self.backend);
         let reader = std::sync::Arc::clone(&shared);
         let handle = std::thread::Builder::new()
             .name("quotetrace-commit".into())
             .spawn(move || {
+                let compact = payload.compact;
                 let batch = payload.into_batch(&reader);
                 drop(reader);
-                backend.apply(batch).and_then(|()| backend.flush())
+                backend.apply(batch)?;
+                backend.flush()?;
+                Ok(compact
+                    .then(|| compact_deltas(backend.as_ref()).err())
+                    .flatten())
             })
             .map_err(|e| StoreError::Backend(format!("cannot start a writer thread: {e}")))?;
         self.inflight = Some(InFlight {
@@ -658,8 +829,10 @@ impl Store {
                 .count_before
                 .unwrap_or((self.cluster_count, self.wording_count)),
             commits_before: self.commits,
+            deltas_before: self.deltas,
         });
         self.commits = seq;
+        self.deltas = if compact { 0 } else { self.deltas + 1 };
         Ok(())
     }
 

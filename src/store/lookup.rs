@@ -212,18 +212,14 @@ impl Store {
                     continue;
                 }
                 let mut taken = 0usize;
-                for r in self.backend().scan_prefix(&records::term_prefix(stored)) {
-                    let (_, v) = r?;
-                    let (_, list): (u32, Vec<ClusterId>) = records::decode("posting list", &v)?;
+                self.term_runs(stored, |(_, list)| {
                     taken += list.len();
                     for cid in list {
                         let slot = found.entry(cid).or_insert_with(|| vec![0.0; query.len()]);
                         slot[qi] = slot[qi].max(*quality);
                     }
-                    if common && taken >= COMMON_DF as usize {
-                        break;
-                    }
-                }
+                    !(common && taken >= COMMON_DF as usize)
+                })?;
             }
         }
         let mut rough: Vec<(ClusterId, f64)> = found

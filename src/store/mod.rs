@@ -26,7 +26,7 @@
 //! assert_eq!(hits[0].cluster, report.clusters[0]);
 //! ```
 //!
-//! # Schema (version 5)
+//! # Schema (version 6)
 //!
 //! One ordered key space. The first byte of a key names the record kind; values are
 //! `postcard`-encoded structs from [`records`]. Integers in keys are big-endian so that keys sort
@@ -41,7 +41,8 @@
 //! | `C` cluster-id(8) | [`ClusterRec`] | cluster: canonical wording, speakers, matcher representatives, first and last publication day, whether all its occurrences are scare quotes, every distinct wording (with its count, language and the matcher's term ids), every member occurrence (article id, start, wording, speaker, day, kind), and its match-graph component; stored in a compact form that says each text once (representatives and the canonical wording as indexes into the wordings, members' speakers as indexes into the cluster's distinct speakers) |
 //! | `Q` article-id(16) | postcard `Vec<`[`OccurrenceRec`]`>` | an article's occurrences: wording, span, kind, speaker, cue, channel, credits |
 //! | `E` from 0 to 0 article-id start index(2) | [`CreditEdgeRec`] | one edge per explicit credit |
-//! | `W` term 0 commit(8) | postcard `(u32, Vec<u64>)` | lookup index, one segment per commit: how many distinct wordings with the folded word the commit added, and the clusters that got the word; may name clusters since replaced, which lookup skips |
+//! | `W` term 0 commit(8) | [`TermSegment`] | lookup index, one segment per compaction: the sum of its runs' counts, then one run per commit it compacted ([`PostingRun`]: how many distinct wordings with the folded word the commit added, and the clusters that got the word); may name clusters since replaced, which lookup skips |
+//! | `D` commit(8) | [`TermDelta`] | the runs of one commit not compacted yet, by word; lookup reads them after the word's segments, skipping those of commits up to its newest segment's number |
 //! | `V` term | empty | lookup vocabulary: every folded word of a stored wording (its count is the sum of its `W` segments' first numbers) |
 //! | `P` text-key(8) | [`xlink::ForeignQuote`] | a quote outside English waiting for the cross-language link pass (text-key = first 8 bytes of SHA-256 of the text) |
 //! | `L` text-key(8) | postcard `Vec<`[`xlink::LinkRec`]`>` | the texts in other languages linked to this one, with their cosine |
@@ -69,7 +70,11 @@
 //! (it is rewritten whenever its cluster changes, so its size is most of the bytes written),
 //! and a word's count of wordings moved from its `V` record, which every commit that used the
 //! word rewrote, into the commit's `W` segment, which that commit writes anyway; `V` is
-//! written once per word.
+//! written once per word. Version 6 stopped writing a `W` key per word per commit, which were
+//! most of the keys an ingest wrote: a commit writes its postings as one `D` record, and every
+//! `ingest::DELTAS_PER_COMPACTION` commits (and at the end of every [`Store::commit`]) the
+//! deltas are merged into one `W` segment per word, which keeps each commit's run apart so that
+//! lookups read the same runs in the same order as before.
 //!
 //! The `P`, `L` and `Z` records (see [`xlink`]) came after version 5 without changing it:
 //! they are only ever added, and a build that does not know them ignores them.
@@ -120,7 +125,7 @@ pub use records::*;
 pub(crate) const MAX_SPEAKERS: usize = 32;
 
 /// The schema this build reads and writes.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -202,6 +207,8 @@ pub struct Store {
     session: Option<ingest::Session>,
     /// Commits so far: numbers the segments of the term index.
     commits: u64,
+    /// Term deltas stored and not compacted yet (see `ingest::DELTAS_PER_COMPACTION`).
+    deltas: u64,
     /// Articles staged for the next commit.
     pending: ingest::Pending,
     /// The commit being written by a background thread, if any.
@@ -393,6 +400,11 @@ impl Store {
             Some(v) => u64_value(&v)?,
             None => 0,
         };
+        let mut deltas = 0;
+        for r in backend.scan_prefix(&[prefix::DELTA]) {
+            r?;
+            deltas += 1;
+        }
         Ok(Store {
             backend: backend.into(),
             path,
@@ -400,6 +412,7 @@ impl Store {
             wording_count,
             session: None,
             commits,
+            deltas,
             pending: Default::default(),
             inflight: None,
         })
@@ -586,17 +599,71 @@ impl Store {
         Ok(problems)
     }
 
-    /// How many distinct wordings use a lookup word: the sum of what each commit's segment
-    /// of its postings says it added (only the first number of each segment is decoded).
+    /// How many distinct wordings use a lookup word: the sum of what each commit added, from
+    /// the compacted segments (only the first number of each is decoded) and the deltas not
+    /// compacted yet.
     pub fn vocab_df(&self, term: &str) -> Result<u32, StoreError> {
         let mut n = 0u32;
+        let mut newest = None;
         for r in self.backend.scan_prefix(&term_prefix(term)) {
-            let (_, v) = r?;
+            let (k, v) = r?;
             let (added, _): (u32, &[u8]) = postcard::take_from_bytes(&v)
                 .map_err(|e| StoreError::Corrupt(format!("bad posting list: {e}")))?;
             n = n.saturating_add(added);
+            newest = Some(ingest::key_number(&k)?);
+        }
+        for (seq, delta) in self.term_deltas()? {
+            if newest.is_some_and(|s| seq <= s) {
+                continue;
+            }
+            if let Some((added, _)) = delta_run(&delta, term) {
+                n = n.saturating_add(*added);
+            }
         }
         Ok(n)
+    }
+
+    /// Calls `f` on every run of a word's postings, oldest commit first, until it returns
+    /// `false`: the runs of the compacted `W` segments, then those of the deltas newer than
+    /// the word's newest segment (older ones are in it: a compaction interrupted by a crash
+    /// deletes its deltas last).
+    pub(crate) fn term_runs(
+        &self,
+        term: &str,
+        mut f: impl FnMut(PostingRun) -> bool,
+    ) -> Result<(), StoreError> {
+        let mut newest = None;
+        for r in self.backend.scan_prefix(&term_prefix(term)) {
+            let (k, v) = r?;
+            newest = Some(ingest::key_number(&k)?);
+            let (_, runs): TermSegment = decode("posting list", &v)?;
+            for run in runs {
+                if !f(run) {
+                    return Ok(());
+                }
+            }
+        }
+        for (seq, delta) in self.term_deltas()? {
+            if newest.is_some_and(|s| seq <= s) {
+                continue;
+            }
+            if let Some(run) = delta_run(&delta, term) {
+                if !f(run.clone()) {
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The term deltas not compacted yet, with their commit numbers, oldest first. There are
+    /// none once an ingest has finished (its last commit compacts them), so this is one empty
+    /// scan in the usual case.
+    fn term_deltas(&self) -> Result<Vec<(u64, TermDelta)>, StoreError> {
+        self.backend
+            .scan_prefix(&[prefix::DELTA])
+            .map(|r| r.and_then(|(k, v)| Ok((ingest::key_number(&k)?, decode("term delta", &v)?))))
+            .collect()
     }
 
     /// Every distinct wording of a cluster, in [`wording_hash`] order: an order that does not
@@ -620,6 +687,14 @@ impl Drop for Store {
     fn drop(&mut self) {
         let _ = self.wait_for_commit();
     }
+}
+
+/// A word's run in a delta (sorted by word).
+fn delta_run<'d>(delta: &'d TermDelta, term: &str) -> Option<&'d PostingRun> {
+    delta
+        .binary_search_by(|(t, _)| t.as_str().cmp(term))
+        .ok()
+        .map(|i| &delta[i].1)
 }
 
 pub(crate) fn sorted_wordings(mut w: Vec<Variant>) -> Vec<Variant> {

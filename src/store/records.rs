@@ -29,8 +29,12 @@ pub mod prefix {
     pub const OCCURRENCE: u8 = b'Q';
     /// `E from-outlet 0 to-outlet 0 article-id start index` → [`super::CreditEdgeRec`].
     pub const CREDIT_EDGE: u8 = b'E';
-    /// `W term 0 commit` → cluster ids: the lookup term index, one segment per commit.
+    /// `W term 0 commit` → [`super::TermSegment`]: the lookup term index, one segment per
+    /// compaction of the term deltas.
     pub const TERM: u8 = b'W';
+    /// `D commit` → [`super::TermDelta`]: the lookup postings of one commit, not yet compacted
+    /// into `W` segments.
+    pub const DELTA: u8 = b'D';
     /// `V term` → u32 number of distinct wordings with the term: lookup vocabulary and weights.
     pub const VOCAB: u8 = b'V';
 }
@@ -188,6 +192,19 @@ pub struct OccurrenceRec {
     pub channel: Option<SpanRec>,
     pub credits: Vec<CreditRec>,
 }
+
+/// What one commit added to a word's postings: how many distinct wordings with the word it
+/// stored, and the clusters that got the word (a cluster replaced since is skipped by lookup).
+pub type PostingRun = (u32, Vec<ClusterId>);
+
+/// A `W` segment: the sum of its runs' wording counts (read alone by
+/// [`crate::store::Store::vocab_df`]), then the runs of the commits it compacted, oldest first.
+/// Lookup reads a word's runs in commit order, so it finds the same clusters whether they are
+/// still in deltas or already compacted.
+pub type TermSegment = (u32, Vec<PostingRun>);
+
+/// A `D` record: every word one commit posted, sorted by word, each with its run.
+pub type TermDelta = Vec<(String, PostingRun)>;
 
 /// "`from` credited `to` for the quote at `article`, `start`" (the key holds the start).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -476,9 +493,16 @@ pub fn term_prefix(term: &str) -> Vec<u8> {
     k
 }
 
-/// One segment of a term's posting list: the clusters that got the term in one commit.
+/// One segment of a term's posting list: the runs compacted by the commit `commit`.
 pub fn term_key(term: &str, commit: u64) -> Vec<u8> {
     let mut k = term_prefix(term);
+    k.extend_from_slice(&commit.to_be_bytes());
+    k
+}
+
+/// The key of a commit's [`TermDelta`].
+pub fn delta_key(commit: u64) -> Vec<u8> {
+    let mut k = vec![prefix::DELTA];
     k.extend_from_slice(&commit.to_be_bytes());
     k
 }

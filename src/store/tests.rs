@@ -616,3 +616,110 @@ fn outlet_names_do_not_depend_on_ingest_order() {
     ingest_all(&mut other, &[items[1].clone(), items[0].clone()]);
     assert_eq!(one.outlet(&key).unwrap(), other.outlet(&key).unwrap());
 }
+
+/// Words whose lookup postings the delta tests compare.
+const DELTA_WORDS: [&str; 5] = ["carrying", "fish", "taxes", "year", "nowhere"];
+
+fn minister_articles() -> Vec<(Article, Vec<Quote>)> {
+    let body = "“Taxes will go down next year,” the minister said.";
+    let again = "The minister repeated: “Taxes will go down next year.”";
+    vec![
+        (
+            article("d", "Semana", Some("2025-11-12"), body),
+            vec![quote(
+                body,
+                "Taxes will go down next year,",
+                Some("minister"),
+                None,
+            )],
+        ),
+        (
+            article("e", "El Tiempo", Some("2025-11-13"), again),
+            vec![quote(
+                again,
+                "Taxes will go down next year.",
+                Some("minister"),
+                None,
+            )],
+        ),
+    ]
+}
+
+/// What lookup reads of the postings: each word's wording count and runs, and the answers.
+fn postings_view(store: &Store) -> Vec<(u32, Vec<PostingRun>, Vec<LookupHit>)> {
+    DELTA_WORDS
+        .iter()
+        .map(|w| {
+            let mut runs = Vec::new();
+            store
+                .term_runs(w, |r| {
+                    runs.push(r);
+                    true
+                })
+                .unwrap();
+            (
+                store.vocab_df(w).unwrap(),
+                runs,
+                store.lookup(w, 5).unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn deltas_stored(store: &Store) -> usize {
+    store.backend().scan_prefix(&[prefix::DELTA]).count()
+}
+
+#[test]
+fn lookups_read_postings_still_in_deltas_and_half_done_compactions() {
+    let mut items = fish_articles();
+    items.extend(minister_articles());
+    // One commit per article, compacted at once.
+    let mut compacted = Store::in_memory();
+    for (a, q) in &items {
+        compacted.ingest_article(a, q).unwrap();
+        compacted.commit().unwrap();
+    }
+    assert_eq!(deltas_stored(&compacted), 0);
+    let want = postings_view(&compacted);
+    assert!(want[..4]
+        .iter()
+        .all(|(df, runs, hits)| *df > 0 && !runs.is_empty() && !hits.is_empty()));
+    assert!(want[4].1.is_empty() && want[4].0 == 0);
+
+    // The same commits in the background: their postings stay in deltas.
+    let mut store = Store::in_memory();
+    for (a, q) in &items {
+        store.ingest_article(a, q).unwrap();
+        store.commit_in_background().unwrap();
+    }
+    store.wait_for_commit().unwrap();
+    assert_eq!(deltas_stored(&store), items.len());
+    assert_eq!(postings_view(&store), want);
+
+    // A compaction that a crash stopped after writing one word's segment: that word's deltas
+    // are not read twice, by lookup or by the next compaction.
+    let newest = store
+        .backend()
+        .scan_prefix_rev(&[prefix::DELTA])
+        .next()
+        .unwrap()
+        .unwrap()
+        .0;
+    let seq = ingest::key_number(&newest).unwrap();
+    let mut runs = Vec::new();
+    store
+        .term_runs("taxes", |r| {
+            runs.push(r);
+            true
+        })
+        .unwrap();
+    let total = runs.iter().map(|r| r.0).sum::<u32>();
+    let mut b = WriteBatch::default();
+    b.put(term_key("taxes", seq), encode(&(total, runs)));
+    store.backend().apply(b).unwrap();
+    assert_eq!(postings_view(&store), want);
+    store.commit().unwrap();
+    assert_eq!(deltas_stored(&store), 0);
+    assert_eq!(postings_view(&store), want);
+}

@@ -22,6 +22,7 @@
 //! ```
 
 mod format;
+mod gemm;
 mod link;
 mod model;
 mod paraphrase;
