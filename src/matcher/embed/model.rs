@@ -58,9 +58,10 @@ impl Layer {
 pub(crate) struct Encoder {
     h: Header,
     tok: Tokenizer,
-    /// The weights file as read; the word-embedding table (54 MB of it) is used in place, at
-    /// `word`, rather than copied, so loading never holds two copies of it.
-    file: Vec<u8>,
+    /// The weights file, mapped; the word-embedding table (54 MB of it) is used in place, at
+    /// `word`, rather than copied, so only the rows in use are resident. `None` until
+    /// [`Encoder::keep_file`].
+    file: Option<memmap2::Mmap>,
     /// Byte range of the Q4_0 rows of the word-embedding table in `file`.
     word: std::ops::Range<usize>,
     pos: Vec<f32>,
@@ -141,7 +142,7 @@ impl Encoder {
             });
         }
         Ok(Self {
-            file: Vec::new(),
+            file: None,
             word: {
                 let t = p.tensor("emb.word", 1, h.vocab * d, path)?;
                 let at = t.as_ptr() as usize - p.base.as_ptr() as usize;
@@ -159,9 +160,14 @@ impl Encoder {
     }
 
     /// Hands over the file `from_parsed` read from (the parse must have been of this buffer).
-    pub(crate) fn keep_file(&mut self, file: Vec<u8>) {
+    pub(crate) fn keep_file(&mut self, file: memmap2::Mmap) {
         debug_assert!(self.word.end <= file.len());
-        self.file = file;
+        // Everything but the word table was copied out by `from_parsed`, and hashing read the
+        // file through a buffer: the pages the parse touched can go (they are read back from
+        // the file if a word row on them is used).
+        // SAFETY: a private read-only file mapping; dropped pages are refilled from the file.
+        let _ = unsafe { file.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
+        self.file = Some(file);
     }
 
     pub(crate) fn dim(&self) -> usize {
@@ -298,7 +304,7 @@ impl Encoder {
         for s in seqs {
             for (p, &id) in s.iter().enumerate() {
                 let row = &mut x[r * d..(r + 1) * d];
-                let word = &self.file[self.word.clone()];
+                let word = &self.file.as_deref().expect("kept by E5Model::load")[self.word.clone()];
                 let q = &word[id as usize * row_bytes..(id as usize + 1) * row_bytes];
                 dequantize_q4(q, row);
                 let pos = &self.pos[p * d..(p + 1) * d];
