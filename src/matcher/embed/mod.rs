@@ -144,7 +144,8 @@ impl std::fmt::Debug for E5Model {
 
 impl E5Model {
     /// Loads and verifies the weights at `path` (size, magic, version, SHA-256, then every
-    /// tensor's shape). About 70 MB in memory once loaded (the weights stay 4-bit).
+    /// tensor's shape). The layers stay 4-bit in memory; the word-embedding table is used in
+    /// place in the mapped file.
     pub fn load(path: &Path) -> Result<Self, EmbedError> {
         let data = read_verified(path)?;
         let parsed = format::parse(&data, path)?;
