@@ -181,7 +181,6 @@ impl Embedder for E5Model {
     }
 }
 
-/// Reads the file, refusing anything but the pinned weights.
 /// Checks the weights file at `path` (size, magic, version, then its SHA-256, hashed while
 /// streaming it through a 1 MB buffer) and maps it. Mapped rather than read: the loaded model
 /// uses the 54 MB word-embedding table in place, and of a mapping only the rows a batch touches
@@ -243,18 +242,8 @@ fn read_verified(path: &Path) -> Result<memmap2::Mmap, EmbedError> {
     }
     let mut hasher = Sha256::new();
     hasher.update(head);
-    let mut buf = vec![0u8; 1 << 20];
-    let mut read = head.len() as u64;
-    loop {
-        let n = match f.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(io_err(e)),
-        };
-        hasher.update(&buf[..n]);
-        read += n as u64;
-    }
+    let read = head.len() as u64
+        + io::copy(&mut io::BufReader::with_capacity(1 << 20, &f), &mut hasher).map_err(io_err)?;
     let truncated = |found: u64| EmbedError::Truncated {
         path: path.to_path_buf(),
         found,
@@ -263,11 +252,7 @@ fn read_verified(path: &Path) -> Result<memmap2::Mmap, EmbedError> {
     if read != MODEL_BYTES {
         return Err(truncated(read));
     }
-    let found: String = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let found = hex(&hasher.finalize());
     if found != MODEL_SHA256 {
         return Err(EmbedError::Checksum {
             path: path.to_path_buf(),
@@ -286,10 +271,11 @@ fn read_verified(path: &Path) -> Result<memmap2::Mmap, EmbedError> {
 
 /// Lower-case hex SHA-256 of `data`.
 pub fn sha256_hex(data: &[u8]) -> String {
-    Sha256::digest(data)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&Sha256::digest(data))
+}
+
+fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Where the weights are looked for: `$QUOTETRACE_MODEL` when set, else
