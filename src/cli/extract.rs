@@ -156,8 +156,9 @@ fn write_quote_fields(out: &mut Vec<u8>, q: &Quote) {
 
 /// A JSON string, escaped as serde_json escapes it: `"`, `\\` and control characters only.
 fn string(out: &mut Vec<u8>, s: &str) {
-    out.push(b'"');
     let b = s.as_bytes();
+    out.reserve(b.len() + 2);
+    out.push(b'"');
     let mut from = 0;
     let mut i = 0;
     while let Some(k) = next_escape(&b[i..]) {
@@ -186,6 +187,9 @@ fn string(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
+/// How many bytes of JSON Lines are gathered before they are written out.
+const LINES_BUFFER: usize = 1 << 16;
+
 #[derive(Serialize)]
 struct ArticleRecord<'a> {
     article: &'a str,
@@ -209,6 +213,9 @@ fn write_all(args: &ExtractArgs, out: &mut impl Write) -> io::Result<i32> {
         max_article_bytes: args.max_article_bytes,
     };
     let (mut articles, mut quotes, mut skipped) = (0usize, 0usize, 0usize);
+    // JSON Lines are written straight into one buffer, then to `out` when it is full: a
+    // buffer per line, copied into `out`'s own, copied every line once more.
+    let mut lines: Vec<u8> = Vec::new();
     if args.format == Format::Json {
         out.write_all(b"[")?;
     }
@@ -239,7 +246,6 @@ fn write_all(args: &ExtractArgs, out: &mut impl Write) -> io::Result<i32> {
             // each quote, not copied into the quote's line first (it is half of each line).
             head.pop();
             head.push(b',');
-            let mut line = Vec::new();
             let mut written = 0usize;
             let mut failed: Option<io::Error> = None;
             // A bug in the grammar must cost one article, not the batch.
@@ -248,12 +254,13 @@ fn write_all(args: &ExtractArgs, out: &mut impl Write) -> io::Result<i32> {
                     if failed.is_some() {
                         return;
                     }
-                    line.clear();
-                    write_quote_fields(&mut line, &q);
-                    line.push(b'\n');
-                    match out.write_all(&head).and_then(|()| out.write_all(&line)) {
-                        Ok(()) => written += 1,
-                        Err(e) => failed = Some(e),
+                    lines.extend_from_slice(&head);
+                    write_quote_fields(&mut lines, &q);
+                    lines.push(b'\n');
+                    written += 1;
+                    if lines.len() >= LINES_BUFFER {
+                        failed = out.write_all(&lines).err();
+                        lines.clear();
                     }
                 })
             }));
@@ -305,6 +312,7 @@ fn write_all(args: &ExtractArgs, out: &mut impl Write) -> io::Result<i32> {
         articles += 1;
         quotes += found.len();
     }
+    out.write_all(&lines)?;
     if args.format == Format::Json {
         out.write_all(b"\n]\n")?;
     }

@@ -199,6 +199,18 @@ pub(crate) mod flag {
     pub const CUE_LABEL: u32 = 1 << 9;
     pub const TITLE: u32 = 1 << 10;
     pub const ROLE: u32 = 1 << 11;
+    /// The last word of a channel phrase (grammar/channels.txt), also with a period ("X."):
+    /// a block without one holds no channel, and is not searched for them.
+    pub const CHANNEL_END: u32 = 1 << 12;
+    /// The last run of letters and digits of an outlet alias (grammar/outlets.tsv) that
+    /// starts in lower case or with a digit ("franceinfo", "France 24"), in any case.
+    pub const ALIAS_END: u32 = 1 << 13;
+    /// The same for an alias whose last run starts with a capital ("Press", "P" of "A.P."):
+    /// aliases match case-sensitively, so only a run starting with a capital can end one.
+    pub const ALIAS_END_CAP: u32 = 1 << 14;
+    /// Set by the tokenizer, never in a lexicon: the word holds something other than letters
+    /// and digits (an inner mark or a final period: "Petro’s", "U.S.", "Mr.").
+    pub const SEGMENTED: u32 = 1 << 16;
 }
 
 fn has(t: &Tok, f: u32) -> bool {

@@ -1,6 +1,8 @@
 //! Credits to other outlets (grammar/README.md §8).
 
-use super::lexicon::lexicon;
+use super::attribution::flag;
+use super::lexicon::{lexicon, word_flags};
+use super::token::{Kind, Tok};
 use super::{ceil_boundary, floor_boundary, Credit};
 
 fn boundary_before(text: &str, i: usize) -> bool {
@@ -33,6 +35,26 @@ fn folded(s: &str) -> String {
         }
     }
     out
+}
+
+/// Whether a sentence (its tokens, quotes included) can hold an outlet alias, and so a
+/// credit: some run of letters and digits in its words or numbers is the last run of an
+/// alias (a match ends on a boundary, so the text's run is exactly the alias's). Most
+/// sentences around quotes hold none, and searching them for aliases was a twentieth of
+/// extraction.
+pub(crate) fn may_hold_credit(toks: &[Tok]) -> bool {
+    let ends_alias = |flags: u32, run: &str| {
+        flags & flag::ALIAS_END != 0
+            || flags & flag::ALIAS_END_CAP != 0 && run.starts_with(char::is_uppercase)
+    };
+    toks.iter().any(|t| match t.kind {
+        Kind::Word if t.flags & flag::SEGMENTED == 0 => ends_alias(t.flags, t.text),
+        Kind::Word | Kind::Number => t
+            .text
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|run| !run.is_empty() && ends_alias(word_flags(run), run)),
+        _ => false,
+    })
 }
 
 // credit = {credits} with {outlet} = outlet-alias / coordinated-credit

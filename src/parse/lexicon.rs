@@ -169,6 +169,26 @@ static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| {
     for r in &roles {
         *words.entry(r.clone()).or_default() |= flag::ROLE;
     }
+    for phrase in &channel_phrases {
+        if let Some(last) = phrase.rsplit(' ').next() {
+            let last = last.to_ascii_lowercase();
+            *words.entry(format!("{last}.")).or_default() |= flag::CHANNEL_END;
+            *words.entry(last).or_default() |= flag::CHANNEL_END;
+        }
+    }
+    for alias in outlets.iter().flat_map(|o| &o.aliases) {
+        let last = alias
+            .split(|c: char| !c.is_alphanumeric())
+            .rfind(|run| !run.is_empty());
+        if let Some(last) = last {
+            let f = if last.starts_with(char::is_uppercase) {
+                flag::ALIAS_END_CAP
+            } else {
+                flag::ALIAS_END
+            };
+            *words.entry(last.to_lowercase()).or_default() |= f;
+        }
+    }
     let mut keyed: FxHashMap<Box<[u8]>, u32> = FxHashMap::default();
     for (w, &f) in &words {
         *keyed.entry(w.as_bytes().into()).or_default() |= f;

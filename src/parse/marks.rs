@@ -170,6 +170,10 @@ pub(crate) fn scan(body: &str) -> Vec<RawQuote> {
             .map(|(i, _)| para_start + i);
         let mut stack: Vec<Open> = Vec::new();
         let mut i = para_start;
+        // The next 0xC2 (lead byte of « and ») at or after `i`: rare, so looked for once and
+        // again only when passed, not at every stop of the search below. In the search, `i`
+        // never holds 0xC2, so `next_c2 <= i` means "not looked for since".
+        let mut next_c2 = para_start;
         if let Some(first) = first {
             if let Some((q, last_end)) = pending.take() {
                 // rule `continued`: a paragraph that reopens a quote left open goes on with it.
@@ -191,9 +195,12 @@ pub(crate) fn scan(body: &str) -> Vec<RawQuote> {
             if !MARK_LEAD[bytes[i] as usize] {
                 // Jump to the next byte that can start a mark: " ' and the lead bytes of the
                 // curly marks (0xE2) and of « » (0xC2).
+                if next_c2 <= i {
+                    next_c2 = memchr::memchr(0xC2, &bytes[i..para_end]).map_or(para_end, |k| i + k);
+                }
                 let rest = &bytes[i..para_end];
-                let next = memchr::memchr3(b'"', b'\'', 0xE2, rest).unwrap_or(rest.len());
-                i += memchr::memchr(0xC2, &rest[..next]).unwrap_or(next);
+                let next = memchr::memchr3(b'"', b'\'', 0xE2, rest).map_or(para_end, |k| i + k);
+                i = next.min(next_c2);
                 continue;
             }
             let Some((mark, len)) = Mark::at(bytes, i) else {

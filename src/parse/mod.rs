@@ -441,7 +441,11 @@ fn attribute_all(body: &str, raw: &[RawQuote], mut emit: impl FnMut(usize, Attri
                 let credits = sentence_credits
                     .get_or_insert_with(|| {
                         let (s_from, s_to) = (toks[lo].start, toks[hi - 1].end);
-                        credit::sentence_credits(body, &gaps_of(&toks[lo..hi], s_from, s_to))
+                        if credit::may_hold_credit(&toks[lo..hi]) {
+                            credit::sentence_credits(body, &gaps_of(&toks[lo..hi], s_from, s_to))
+                        } else {
+                            Vec::new()
+                        }
                     })
                     .clone();
                 let channel = channel_found
@@ -695,6 +699,14 @@ fn channel_matches(body: &str, toks: &[Tok]) -> Vec<ChannelMatch> {
     let (Some(first), Some(last)) = (toks.first(), toks.last()) else {
         return out;
     };
+    // A match ends on a token holding the phrase's last word: most blocks have none, and
+    // lower-casing and searching them was a twentieth of extraction.
+    if !toks
+        .iter()
+        .any(|t| t.flags & attribution::flag::CHANNEL_END != 0)
+    {
+        return out;
+    }
     let mut lower = Vec::new();
     for (from, to) in gaps_of(toks, first.start, last.end) {
         let text = &body[from..to];

@@ -13,7 +13,8 @@ pub(crate) enum Kind {
     Word,
     Number,
     Punct,
-    /// A whole top-level quote, standing in the reporter's sentence as one token.
+    /// A whole top-level quote, standing in the reporter's sentence as one token: its index
+    /// among the article's quotes (a `u32` keeps `Kind`, and so `Tok`, small).
     Quote(usize),
 }
 
@@ -232,13 +233,16 @@ fn next_token(s: &str) -> (Kind, usize) {
 /// of the text around quotes is ASCII, and tokenizing it was the largest single cost of
 /// extraction. `None` whenever a non-ASCII byte could change the answer; the caller then asks
 /// [`next_token`]. The property test `fast_path_agrees` holds the two to the same grammar.
-fn next_token_ascii(s: &str) -> Option<(Kind, usize)> {
+///
+/// The third value tells whether a word holds anything but letters and digits (an inner mark
+/// or a final period): see [`flag::SEGMENTED`](super::attribution::flag::SEGMENTED).
+fn next_token_ascii(s: &str) -> Option<(Kind, usize, bool)> {
     let b = s.as_bytes();
     let first = *b.first()?;
     if !first.is_ascii() {
         // Dashes, curly marks, ellipses: only an alphabetic character can open a word here.
         let c = s.chars().next()?;
-        return (!c.is_alphabetic()).then_some((Kind::Punct, c.len_utf8()));
+        return (!c.is_alphabetic()).then_some((Kind::Punct, c.len_utf8(), false));
     }
     let run = |mut k: usize, pred: fn(&u8) -> bool| {
         while k < b.len() && pred(&b[k]) {
@@ -253,14 +257,15 @@ fn next_token_ascii(s: &str) -> Option<(Kind, usize)> {
         }
         return match b.get(k) {
             Some(c) if !c.is_ascii() => None,
-            Some(c) if *c == b'%' || c.is_ascii_alphabetic() => Some((Kind::Number, k + 1)),
-            _ => Some((Kind::Number, k)),
+            Some(c) if *c == b'%' || c.is_ascii_alphabetic() => Some((Kind::Number, k + 1, false)),
+            _ => Some((Kind::Number, k, false)),
         };
     }
     if !first.is_ascii_alphabetic() {
-        return first.is_ascii().then_some((Kind::Punct, 1));
+        return first.is_ascii().then_some((Kind::Punct, 1, false));
     }
     let mut k = run(1, u8::is_ascii_alphanumeric);
+    let plain = k;
     loop {
         match b.get(k) {
             // A curly apostrophe, as in Petro’s or don’t.
@@ -278,7 +283,13 @@ fn next_token_ascii(s: &str) -> Option<(Kind, usize)> {
             _ => break,
         }
     }
-    Some((Kind::Word, with_final_period(s, k)))
+    let len = with_final_period(s, k);
+    Some((Kind::Word, len, len != plain))
+}
+
+/// Whether a word holds anything but letters and digits.
+fn is_segmented(word: &str) -> bool {
+    word.contains(|c: char| !c.is_alphanumeric())
 }
 
 /// Tokenizes `body[from..to]`, appending to `out`.
@@ -302,10 +313,17 @@ pub(crate) fn tokenize<'a>(body: &'a str, from: usize, to: usize, out: &mut Vec<
             }
         }
         let rest = &body[i..to];
-        let (kind, len) = next_token_ascii(rest).unwrap_or_else(|| next_token(rest));
+        let (kind, len, segmented) = match next_token_ascii(rest) {
+            Some(t) => t,
+            None => {
+                let (kind, len) = next_token(rest);
+                (kind, len, kind == Kind::Word && is_segmented(&rest[..len]))
+            }
+        };
         let text = &body[i..i + len];
         let flags = if matches!(kind, Kind::Word) {
             super::lexicon::word_flags(text)
+                | (u32::from(segmented) * super::attribution::flag::SEGMENTED)
         } else {
             0
         };
@@ -335,8 +353,14 @@ mod tests {
         fn fast_path_agrees(s in "[a-zA-Z0-9 .,:'’“”—…&%é\u{a0}\u{b}\u{1c}-]{1,24}") {
             let t = s.trim_start();
             if !t.is_empty() {
-                if let Some(fast) = next_token_ascii(t) {
-                    proptest::prop_assert_eq!(fast, next_token(t), "{:?}", t);
+                if let Some((kind, len, segmented)) = next_token_ascii(t) {
+                    proptest::prop_assert_eq!((kind, len), next_token(t), "{:?}", t);
+                    proptest::prop_assert_eq!(
+                        segmented,
+                        kind == Kind::Word && is_segmented(&t[..len]),
+                        "{:?}",
+                        t
+                    );
                 }
             }
         }
