@@ -246,6 +246,14 @@ pub(crate) fn word_flags(text: &str) -> u32 {
     lexicon().words.get(text)
 }
 
+/// [`word_flags`] of a word already known to be ASCII, of 1 to 16 bytes.
+#[inline]
+pub(crate) fn ascii_word_flags(text: &str) -> u32 {
+    let b = text.as_bytes();
+    debug_assert!((1..=16).contains(&b.len()) && b.is_ascii());
+    lexicon().words.get_packed(ascii_lower(pack(b)), b.len())
+}
+
 /// Lower-case words and their flags, looked up once per token of every sentence around a
 /// quote: the single most frequent operation of extraction. Words of up to 16 bytes (all but
 /// a handful) are packed into one `u128` and found in an open-addressed table with no string

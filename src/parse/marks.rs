@@ -160,6 +160,8 @@ pub(crate) fn scan(body: &str) -> Vec<RawQuote> {
     // An outermost double quote left open at the end of its paragraph, with that paragraph's end.
     let mut pending: Option<(usize, usize)> = None;
     let mut para_start = 0;
+    // The marks open in the current paragraph; one buffer for all paragraphs.
+    let mut stack: Vec<Open> = Vec::new();
     while para_start <= bytes.len() {
         let para_end =
             memchr::memchr(b'\n', &bytes[para_start..]).map_or(bytes.len(), |i| para_start + i);
@@ -168,7 +170,7 @@ pub(crate) fn scan(body: &str) -> Vec<RawQuote> {
             .char_indices()
             .find(|(_, c)| !c.is_whitespace())
             .map(|(i, _)| para_start + i);
-        let mut stack: Vec<Open> = Vec::new();
+        stack.clear();
         let mut i = para_start;
         // The next 0xC2 (lead byte of « and ») at or after `i`: rare, so looked for once and
         // again only when passed, not at every stop of the search below. In the search, `i`

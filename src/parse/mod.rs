@@ -607,10 +607,14 @@ fn sentences(body: &str, toks: &[Tok]) -> Vec<(usize, usize)> {
     for i in 0..toks.len() {
         let Some(next) = toks.get(i + 1) else { break };
         let t = &toks[i];
-        // Tokens are mostly one space apart: a byte loop, not a `memchr` call per token.
+        // Tokens are mostly one space apart: a byte loop, not a `memchr` call per token
+        // (`<[u8]>::contains` is one).
+        #[allow(clippy::manual_contains)]
         let newline = || {
             next.start > t.end
-                && body.as_bytes()[t.end..next.start].contains(&b'\n')
+                && body.as_bytes()[t.end..next.start]
+                    .iter()
+                    .any(|&c| c == b'\n')
                 && !t.is_punct(':')
         };
         let end_punct = || t.kind == Kind::Punct && matches!(t.text, "." | "?" | "!");

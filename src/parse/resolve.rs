@@ -399,7 +399,9 @@ impl Resolver {
             }
             i
         };
-        let mut toks = Vec::new();
+        // Room for a long run from the start: grown from nothing, it was reallocated in most
+        // calls.
+        let mut toks = Vec::with_capacity(32);
         // Out of `self` while names are recorded from it.
         let mut cache = std::mem::take(&mut self.cache);
         let mut i = from;
@@ -456,8 +458,9 @@ impl Resolver {
     /// tokens of `body`.
     pub fn observe_names(&mut self, body: &str, toks: &[Tok], sentences: &[(usize, usize)]) {
         for &(lo, hi) in sentences {
-            let words = toks[lo..hi].iter().filter(|t| t.is_word()).count();
-            let caps = toks[lo..hi].iter().filter(|t| t.is_cap()).count();
+            let (words, caps) = toks[lo..hi].iter().fold((0, 0), |(w, c), t| {
+                (w + usize::from(t.is_word()), c + usize::from(t.is_cap()))
+            });
             if words >= 3 && caps * 4 >= words * 3 {
                 continue; // a headline in title case names nobody reliably
             }

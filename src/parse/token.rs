@@ -313,17 +313,23 @@ pub(crate) fn tokenize<'a>(body: &'a str, from: usize, to: usize, out: &mut Vec<
             }
         }
         let rest = &body[i..to];
-        let (kind, len, segmented) = match next_token_ascii(rest) {
-            Some(t) => t,
+        let (kind, len, segmented, ascii) = match next_token_ascii(rest) {
+            // Only a word with an inner mark can hold a non-ASCII byte (’) on the fast path.
+            Some((kind, len, segmented)) => (kind, len, segmented, !segmented),
             None => {
                 let (kind, len) = next_token(rest);
-                (kind, len, kind == Kind::Word && is_segmented(&rest[..len]))
+                let segmented = kind == Kind::Word && is_segmented(&rest[..len]);
+                (kind, len, segmented, false)
             }
         };
         let text = &body[i..i + len];
         let flags = if matches!(kind, Kind::Word) {
-            super::lexicon::word_flags(text)
-                | (u32::from(segmented) * super::attribution::flag::SEGMENTED)
+            let f = if ascii && len <= 16 {
+                super::lexicon::ascii_word_flags(text)
+            } else {
+                super::lexicon::word_flags(text)
+            };
+            f | (u32::from(segmented) * super::attribution::flag::SEGMENTED)
         } else {
             0
         };
