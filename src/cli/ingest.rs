@@ -11,10 +11,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::article::{read_inputs, Article, ReadOptions};
 use crate::matcher::embed;
-use crate::matcher::Prepared;
 use crate::parse::{self, Quote};
 use crate::store::xlink::{ForeignQuote, LinkReport};
-use crate::store::{prepare_quotes, Store};
+use crate::store::{prepare_quotes, PreparedQuote, Store};
 
 /// Add articles to the provenance store: every quote, its speaker, and whom it credits.
 #[derive(Debug, Clone, Args)]
@@ -71,7 +70,7 @@ enum Item {
     Article(
         Box<Article>,
         Vec<Quote>,
-        Vec<Option<Prepared>>,
+        Vec<Option<PreparedQuote>>,
         Vec<ForeignQuote>,
     ),
     Skipped(String),
@@ -253,12 +252,13 @@ const MIN_LINK_WORDS: usize = 4;
 fn foreign_quotes(
     article: &Article,
     quotes: &[Quote],
-    prepared: &[Option<Prepared>],
+    prepared: &[Option<PreparedQuote>],
 ) -> Vec<ForeignQuote> {
     let tag = article.meta.lang.as_deref();
     let mut out = Vec::new();
     for (q, p) in quotes.iter().zip(prepared) {
         let Some(p) = p else { continue };
+        let p = &p.prepared;
         if p.folded.split_whitespace().count() < MIN_LINK_WORDS {
             continue;
         }

@@ -130,6 +130,15 @@ pub(crate) struct Session {
     /// stamped with `stamp`.
     pub scores: Vec<(u32, u32, f32)>,
     pub stamp: u32,
+    /// Every stored or staged article, and the newest record of every stored or staged
+    /// outlet: staging reads them for every article, and a read from sled waits for the whole
+    /// commit being applied (sled locks every reader out while it applies a batch): those
+    /// waits were about a tenth of the staging thread's time on 8,000 AllSides articles.
+    pub articles: FxHashSet<ArticleId>,
+    pub outlets: FxHashMap<String, OutletRec>,
+    /// Buffers of candidate retrieval, kept between quotes.
+    pub qualified: Vec<u32>,
+    pub ranked: Vec<(u32, f32, u32)>,
 }
 
 /// One quote being placed in a cluster.
@@ -378,8 +387,13 @@ fn quote_key(
 
 /// The lookup words of a wording: its indexed folded words, each once.
 fn wording_words(folded: &str, lang: Option<&str>) -> Vec<String> {
+    words_of_terms(lookup::terms_of_folded(folded), lang)
+}
+
+/// [`wording_words`] given the folded words.
+fn words_of_terms(terms: Vec<String>, lang: Option<&str>) -> Vec<String> {
     let lang = lang.unwrap_or("en");
-    let mut words: Vec<String> = lookup::terms_of_folded(folded)
+    let mut words: Vec<String> = terms
         .into_iter()
         .filter(|t| lookup::indexed(t, lang))
         .collect();
@@ -525,7 +539,7 @@ impl Store {
         &mut self,
         article: &Article,
         quotes: &[Quote],
-        prepared: Vec<Option<Prepared>>,
+        prepared: Vec<Option<PreparedQuote>>,
     ) -> Result<IngestReport, StoreError> {
         let result = self.stage(article, quotes, prepared);
         self.pending.current = None;
@@ -560,7 +574,7 @@ impl Store {
         &mut self,
         article: &Article,
         quotes: &[Quote],
-        prepared: Vec<Option<Prepared>>,
+        prepared: Vec<Option<PreparedQuote>>,
     ) -> Result<IngestReport, StoreError> {
         if prepared.len() != quotes.len() {
             return Err(StoreError::Backend(
@@ -580,6 +594,9 @@ impl Store {
             // The session is loaded from what is stored, so the commit in flight must land.
             self.wait_for_commit()?;
             self.session = Some(self.load_session()?);
+        }
+        if let Some(s) = self.session.as_mut() {
+            s.articles.insert(id);
         }
         self.pending
             .count_before
@@ -843,7 +860,10 @@ impl Store {
                 .inflight
                 .as_ref()
                 .is_some_and(|f| f.shared.articles.contains(id))
-            || self.has_article(id)?)
+            || match &self.session {
+                Some(s) => s.articles.contains(id),
+                None => self.has_article(id)?,
+            })
     }
 
     fn note_outlet(&mut self, raw: &str, url: Option<&str>) -> Result<String, StoreError> {
@@ -858,7 +878,10 @@ impl Store {
                 .and_then(|f| f.shared.outlets.get(&key))
             {
                 Some(o) => Some(o.clone()),
-                None => self.outlet(&key)?,
+                None => match &self.session {
+                    Some(s) => s.outlets.get(&key).cloned(),
+                    None => self.outlet(&key)?,
+                },
             },
         };
         // The name a raw name stands for: the canonical one when `grammar/outlets.tsv` knows it.
@@ -903,6 +926,9 @@ impl Store {
         }
         rec.aliases.sort();
         rec.domains.sort();
+        if let Some(s) = self.session.as_mut() {
+            s.outlets.insert(key.clone(), rec.clone());
+        }
         self.pending.outlets.insert(key.clone(), rec);
         Ok(key)
     }
@@ -930,7 +956,29 @@ impl Store {
             free_slots: Vec::new(),
             scores: Vec::new(),
             stamp: 0,
+            qualified: Vec::new(),
+            ranked: Vec::new(),
+            articles: self.pending.articles.iter().copied().collect(),
+            outlets: FxHashMap::default(),
         };
+        for r in self.backend.scan_prefix(&[prefix::ARTICLE]) {
+            let (k, _) = r?;
+            let id: ArticleId = k
+                .get(1..17)
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| StoreError::Corrupt("bad article key".into()))?;
+            session.articles.insert(id);
+        }
+        for r in self.backend.scan_prefix(&[prefix::OUTLET]) {
+            let (k, v) = r?;
+            let o: OutletRec = decode("outlet", &v)?;
+            session
+                .outlets
+                .insert(String::from_utf8_lossy(&k[1..]).into_owned(), o);
+        }
+        for (k, o) in &self.pending.outlets {
+            session.outlets.insert(k.clone(), o.clone());
+        }
         for c in self.clusters() {
             let c = c?;
             session.index(&c);
@@ -1000,6 +1048,23 @@ impl Store {
         Ok(Some(r))
     }
 
+    /// The current record of a cluster that is about to be replaced ([`Store::install`] takes
+    /// it): moved out of the session's cache rather than copied, since installing it puts it
+    /// back there or drops it.
+    fn take_cluster(&self, session: &mut Session, id: ClusterId) -> Result<ClusterRec, StoreError> {
+        let staged_or_shipped = self.pending.clusters.contains_key(&id)
+            || self.pending.deleted.contains(&id)
+            || self.inflight.as_ref().is_some_and(|f| {
+                f.shared.clusters.contains_key(&id) || f.shared.deleted.contains(&id)
+            });
+        if !staged_or_shipped {
+            if let Some((c, _)) = session.cache.remove(&id) {
+                return Ok(c);
+            }
+        }
+        self.load_cluster(session, id)
+    }
+
     /// A copy of the current record of a cluster.
     fn load_cluster(&self, session: &mut Session, id: ClusterId) -> Result<ClusterRec, StoreError> {
         self.with_cluster(session, id, ClusterRec::clone)?
@@ -1008,17 +1073,22 @@ impl Store {
 
     /// Places a quote: finds the clusters it links to, and clusters their components with it
     /// again (see the module docs).
-    fn assign(&mut self, p: Prepared, q: Quoted<'_>) -> Result<(), StoreError> {
+    fn assign(&mut self, p: PreparedQuote, q: Quoted<'_>) -> Result<(), StoreError> {
         let mut session = self.session.take().expect("loaded by stage");
         let result = self.assign_in(&mut session, p, q);
         self.session = Some(session);
         result
     }
 
-    fn assign_in(&mut self, s: &mut Session, p: Prepared, q: Quoted<'_>) -> Result<(), StoreError> {
+    fn assign_in(
+        &mut self,
+        s: &mut Session,
+        p: PreparedQuote,
+        q: Quoted<'_>,
+    ) -> Result<(), StoreError> {
         let th = matcher::Thresholds::default();
         // The lookup vocabulary counts distinct wordings, whatever their clusters.
-        let words = wording_words(&p.folded, q.lang);
+        let PreparedQuote { prepared: p, words } = p;
         if s.wordings_seen.insert(wording_key(q.wording, q.lang)) {
             self.wording_count += 1;
             for w in &words {
@@ -1083,7 +1153,7 @@ impl Store {
                 })
             })?;
             if same == Some(true) {
-                let old = self.load_cluster(s, cid)?;
+                let old = self.take_cluster(s, cid)?;
                 let mut items = matching::items_of(std::slice::from_ref(&old));
                 items.push(item);
                 let items = matching::merge_items(items);
@@ -1119,7 +1189,7 @@ impl Store {
         }
         let mut old = Vec::with_capacity(merged.clusters.len());
         for &cid in &merged.clusters {
-            old.push(self.load_cluster(s, cid)?);
+            old.push(self.take_cluster(s, cid)?);
         }
         let mut items = matching::items_of(&old);
         items.push(item);
@@ -1328,7 +1398,8 @@ impl Store {
             let enough = if one_is_enough { 1 } else { 2 };
             // Clusters are noted as they reach `enough` shared keys, so that ranking reads
             // those only, not every cluster sharing one common word.
-            let mut qualified: Vec<u32> = Vec::new();
+            let mut qualified = std::mem::take(&mut s.qualified);
+            qualified.clear();
             for k in matcher::index_keys(p) {
                 let Some(list) = s.keys.get(&k) else {
                     continue;
@@ -1347,16 +1418,30 @@ impl Store {
                     }
                 }
             }
-            let mut ranked: Vec<(ClusterId, u32, f32, u32)> = qualified
-                .into_iter()
-                .map(|slot| {
-                    let (_, n, w) = s.scores[slot as usize];
-                    (s.slots[slot as usize], n, w, slot)
-                })
-                .filter(|(c, _, _, _)| !out.contains(c))
+            // Ranked by (shared keys, weight, cluster id); the id is read only to break a tie,
+            // since reading it for every qualified slot was a cache miss each.
+            let exact_slots: Ids = out
+                .iter()
+                .filter_map(|c| s.slot_of.get(c).copied())
+                .map(u64::from)
                 .collect();
-            let order = |a: &(ClusterId, u32, f32, u32), b: &(ClusterId, u32, f32, u32)| {
-                b.1.cmp(&a.1).then(b.2.total_cmp(&a.2)).then(a.0.cmp(&b.0))
+            let mut ranked = std::mem::take(&mut s.ranked);
+            ranked.clear();
+            ranked.extend(
+                qualified
+                    .iter()
+                    .filter(|&&slot| !exact_slots.contains(&u64::from(slot)))
+                    .map(|&slot| {
+                        let (_, n, w) = s.scores[slot as usize];
+                        (n, w, slot)
+                    }),
+            );
+            s.qualified = qualified;
+            let slots = &s.slots;
+            let order = |a: &(u32, f32, u32), b: &(u32, f32, u32)| {
+                b.0.cmp(&a.0)
+                    .then(b.1.total_cmp(&a.1))
+                    .then_with(|| slots[a.2 as usize].cmp(&slots[b.2 as usize]))
             };
             if ranked.len() > NEIGHBOUR_CANDIDATES {
                 ranked.select_nth_unstable_by(NEIGHBOUR_CANDIDATES, order);
@@ -1367,48 +1452,19 @@ impl Store {
                 speaker: None,
                 folded: String::new(),
                 lang: String::new(),
-                ..p.clone()
+                terms: p.terms.clone(),
+                set: p.set.clone(),
+                exact: p.exact,
+                content: p.content,
             };
             let packed = matching::Packed::of(std::iter::once(&bare), &mut s.numbers);
             let me = packed.wordings().next().expect("one wording was packed");
-            // Wordings that pass the filter and have no packed text order: decided on their
-            // record.
-            let mut unpacked: Vec<usize> = Vec::new();
-            for (cid, _, _, slot) in ranked {
-                let view = &s.views[slot as usize];
-                unpacked.clear();
-                let mut hit = false;
-                for (i, v) in view.wordings().enumerate() {
-                    if v.content < matching::MIN_EVIDENCE_CONTENT {
-                        continue;
-                    }
-                    // As `matching::linked`: the same folded words, or the cascade.
-                    if v.exact == me.exact {
-                        hit = true;
-                        break;
-                    }
-                    if bare.content < matching::MIN_EVIDENCE_CONTENT || !me.may_match(&v, th) {
-                        continue;
-                    }
-                    match v.prepared(&s.numbers) {
-                        Some(v) => {
-                            if matching::store_match_unfiltered(
-                                &bare,
-                                &v,
-                                matching::fixed_stats(),
-                                th,
-                            )
-                            .is_some()
-                            {
-                                hit = true;
-                                break;
-                            }
-                        }
-                        None => unpacked.push(i),
-                    }
-                }
-                if !hit && !unpacked.is_empty() {
-                    hit = self
+            for &(_, _, slot) in &ranked {
+                let cid = s.slots[slot as usize];
+                let hit = match verdict(&s.views[slot as usize], &s.numbers, &me, &bare, th) {
+                    Verdict::Hit => true,
+                    Verdict::Miss => false,
+                    Verdict::Record(unpacked) => self
                         .with_cluster(s, cid, |c| {
                             unpacked.iter().any(|&i| {
                                 let v = matching::variant_prepared(&c.wordings[i], None);
@@ -1421,12 +1477,13 @@ impl Store {
                                 .is_some()
                             })
                         })?
-                        .unwrap_or(false);
-                }
+                        .unwrap_or(false),
+                };
                 if hit {
                     out.push(cid);
                 }
             }
+            s.ranked = ranked;
         }
         out.sort_unstable();
         out.dedup();
@@ -1434,15 +1491,77 @@ impl Store {
     }
 }
 
+/// A quote prepared for the store: what the matcher reads of it, and its lookup words.
+/// Neither depends on what the store holds, so [`prepare_quotes`] can make it on another
+/// thread than the one that stages articles.
+#[derive(Debug, Clone)]
+pub struct PreparedQuote {
+    pub prepared: Prepared,
+    /// [`wording_words`] of the quote: its indexed folded words, each once, sorted.
+    words: Vec<String>,
+}
+
+/// What a candidate cluster's comparison view says of a new quote.
+enum Verdict {
+    /// A wording of the cluster links to it.
+    Hit,
+    Miss,
+    /// No packed wording links to it, but these wordings (indexes in the record) passed the
+    /// filter and have no packed text order: decided on the cluster's record.
+    Record(Vec<usize>),
+}
+
+/// Whether a wording of a cluster's view links to a new quote, as [`matching::linked`]: the
+/// same folded words, or the cascade.
+fn verdict(
+    view: &matching::Packed,
+    numbers: &matching::TermNumbers,
+    me: &matching::PackedWording<'_>,
+    bare: &Prepared,
+    th: &matcher::Thresholds,
+) -> Verdict {
+    let mut unpacked: Vec<usize> = Vec::new();
+    for (i, v) in view.wordings().enumerate() {
+        if v.content < matching::MIN_EVIDENCE_CONTENT {
+            continue;
+        }
+        if v.exact == me.exact {
+            return Verdict::Hit;
+        }
+        if bare.content < matching::MIN_EVIDENCE_CONTENT || !me.may_match(&v, th) {
+            continue;
+        }
+        match v.prepared(numbers) {
+            Some(v) => {
+                if matching::store_match_unfiltered(bare, &v, matching::fixed_stats(), th).is_some()
+                {
+                    return Verdict::Hit;
+                }
+            }
+            None => unpacked.push(i),
+        }
+    }
+    if unpacked.is_empty() {
+        Verdict::Miss
+    } else {
+        Verdict::Record(unpacked)
+    }
+}
+
 /// Prepares each quote of an article for matching; `None` for a quote with no words to match.
-pub fn prepare_quotes(article: &Article, quotes: &[Quote]) -> Vec<Option<Prepared>> {
+pub fn prepare_quotes(article: &Article, quotes: &[Quote]) -> Vec<Option<PreparedQuote>> {
+    let lang = article.meta.lang.as_deref();
     quotes
         .iter()
         .map(|q| {
             let wording = q.quote.text.trim();
             let speaker = q.speaker.as_ref().map(|s| s.name.as_str());
-            let p = matcher::prepare(wording, article.meta.lang.as_deref(), speaker);
-            (!lookup::terms_of_folded(&p.folded).is_empty()).then_some(p)
+            let p = matcher::prepare(wording, lang, speaker);
+            let terms = lookup::terms_of_folded(&p.folded);
+            (!terms.is_empty()).then(|| PreparedQuote {
+                words: words_of_terms(terms, lang),
+                prepared: p,
+            })
         })
         .collect()
 }

@@ -103,7 +103,7 @@
 
 pub mod backend;
 mod ingest;
-pub use ingest::prepare_quotes;
+pub use ingest::{prepare_quotes, PreparedQuote};
 pub mod lookup;
 pub mod matching;
 pub mod records;
