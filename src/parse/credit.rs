@@ -308,6 +308,39 @@ mod tests {
         assert!(credits("He met AP officials").is_empty());
     }
 
+    /// The prefilter in front of [`sentence_credits`] must pass every sentence that holds an
+    /// alias, however the alias's last word is tokenized.
+    #[test]
+    fn sentences_with_an_alias_pass_the_prefilter() {
+        let passes = |s: &str| {
+            let mut toks = Vec::new();
+            crate::parse::token::tokenize(s, 0, s.len(), &mut toks);
+            may_hold_credit(&toks)
+        };
+        for s in [
+            "Petro said, as reported by Al Jazeera.",
+            "according to Reuters-Ipsos polling",
+            "CNN’s report said",
+            "AP's report said",
+            "as France 24, citing",
+            "the A.P. reported",
+            "citing the El País daily",
+            "according to franceinfo.",
+            "Time magazine reported",
+        ] {
+            assert!(passes(s), "{s:?}");
+        }
+        assert!(!credits("according to Reuters-Ipsos polling").is_empty());
+        for s in [
+            "He said the time was right.",
+            "“We will act,” the minister said on Tuesday.",
+            "the news was good",
+        ] {
+            assert!(!passes(s), "{s:?}");
+            assert!(credits(s).is_empty(), "{s:?}");
+        }
+    }
+
     #[test]
     fn datelines_and_bylines() {
         let c = article_credits("Title\nBOGOTA, Colombia (AP) — Petro said.\n");
