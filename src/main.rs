@@ -16,8 +16,9 @@ struct Mimalloc;
 /// The alignment of every mimalloc block of at least this many bytes (`MI_MAX_ALIGN_SIZE`).
 const PLAIN_ALIGN: usize = 16;
 
-fn plain(layout: std::alloc::Layout) -> bool {
-    layout.align() <= PLAIN_ALIGN && layout.align() <= layout.size()
+/// Whether a block of `size` bytes aligned to `align` can come from mimalloc's plain calls.
+fn plain(align: usize, size: usize) -> bool {
+    align <= PLAIN_ALIGN && align <= size
 }
 
 // SAFETY: every block comes from mimalloc and goes back to it; `plain` keeps the plain calls
@@ -27,7 +28,7 @@ unsafe impl std::alloc::GlobalAlloc for Mimalloc {
         use libmimalloc_sys::{mi_malloc, mi_malloc_aligned};
         // SAFETY: as for the impl.
         unsafe {
-            if plain(layout) {
+            if plain(layout.align(), layout.size()) {
                 mi_malloc(layout.size()).cast()
             } else {
                 mi_malloc_aligned(layout.size(), layout.align()).cast()
@@ -39,7 +40,7 @@ unsafe impl std::alloc::GlobalAlloc for Mimalloc {
         use libmimalloc_sys::{mi_zalloc, mi_zalloc_aligned};
         // SAFETY: as for the impl.
         unsafe {
-            if plain(layout) {
+            if plain(layout.align(), layout.size()) {
                 mi_zalloc(layout.size()).cast()
             } else {
                 mi_zalloc_aligned(layout.size(), layout.align()).cast()
@@ -56,7 +57,7 @@ unsafe impl std::alloc::GlobalAlloc for Mimalloc {
         use libmimalloc_sys::{mi_realloc, mi_realloc_aligned};
         // SAFETY: `ptr` came from this allocator; the new block keeps the layout's alignment.
         unsafe {
-            if layout.align() <= PLAIN_ALIGN && layout.align() <= new_size {
+            if plain(layout.align(), new_size) {
                 mi_realloc(ptr.cast(), new_size).cast()
             } else {
                 mi_realloc_aligned(ptr.cast(), new_size, layout.align()).cast()

@@ -251,7 +251,7 @@ pub(crate) fn word_flags(text: &str) -> u32 {
 pub(crate) fn ascii_word_flags(text: &str) -> u32 {
     let b = text.as_bytes();
     debug_assert!((1..=16).contains(&b.len()) && b.is_ascii());
-    lexicon().words.get_packed(ascii_lower(pack(b)), b.len())
+    lexicon().words.get_ascii(b)
 }
 
 /// Lower-case words and their flags, looked up once per token of every sentence around a
@@ -372,7 +372,7 @@ impl WordTable {
             return 0;
         }
         if b.len() <= 16 && b.is_ascii() {
-            return self.get_packed(ascii_lower(pack(b)), b.len());
+            return self.get_ascii(b);
         }
         let lower = text.to_lowercase();
         let lb = lower.as_bytes();
@@ -381,6 +381,12 @@ impl WordTable {
         } else {
             self.long.get(lb).copied().unwrap_or(0)
         }
+    }
+
+    /// Looks up an ASCII word of 1 to 16 bytes, in any case.
+    #[inline]
+    fn get_ascii(&self, b: &[u8]) -> u32 {
+        self.get_packed(ascii_lower(pack(b)), b.len())
     }
 
     /// Looks up a packed word of `len` bytes (1 to 16, no NUL).

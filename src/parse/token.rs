@@ -14,7 +14,7 @@ pub(crate) enum Kind {
     Number,
     Punct,
     /// A whole top-level quote, standing in the reporter's sentence as one token: its index
-    /// among the article's quotes (a `u32` keeps `Kind`, and so `Tok`, small).
+    /// among the article's quotes.
     Quote(usize),
 }
 

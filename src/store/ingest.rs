@@ -1020,19 +1020,8 @@ impl Store {
         id: ClusterId,
         f: impl FnOnce(&ClusterRec) -> R,
     ) -> Result<Option<R>, StoreError> {
-        if let Some(c) = self.pending.clusters.get(&id) {
-            return Ok(Some(f(c)));
-        }
-        if self.pending.deleted.contains(&id) {
-            return Ok(None);
-        }
-        if let Some(fl) = &self.inflight {
-            if let Some(c) = fl.shared.clusters.get(&id) {
-                return Ok(Some(f(c)));
-            }
-            if fl.shared.deleted.contains(&id) {
-                return Ok(None);
-            }
+        if let Some(staged) = self.staged_cluster(id) {
+            return Ok(staged.map(f));
         }
         session.tick += 1;
         let tick = session.tick;
@@ -1048,16 +1037,27 @@ impl Store {
         Ok(Some(r))
     }
 
+    /// A cluster as staged for the next commit or in the commit being written: `Some(None)`
+    /// when deleted there, `None` when neither holds it (its record is then in sled).
+    fn staged_cluster(&self, id: ClusterId) -> Option<Option<&ClusterRec>> {
+        if let Some(c) = self.pending.clusters.get(&id) {
+            return Some(Some(c));
+        }
+        if self.pending.deleted.contains(&id) {
+            return Some(None);
+        }
+        let fl = self.inflight.as_ref()?;
+        if let Some(c) = fl.shared.clusters.get(&id) {
+            return Some(Some(c));
+        }
+        fl.shared.deleted.contains(&id).then_some(None)
+    }
+
     /// The current record of a cluster that is about to be replaced ([`Store::install`] takes
     /// it): moved out of the session's cache rather than copied, since installing it puts it
     /// back there or drops it.
     fn take_cluster(&self, session: &mut Session, id: ClusterId) -> Result<ClusterRec, StoreError> {
-        let staged_or_shipped = self.pending.clusters.contains_key(&id)
-            || self.pending.deleted.contains(&id)
-            || self.inflight.as_ref().is_some_and(|f| {
-                f.shared.clusters.contains_key(&id) || f.shared.deleted.contains(&id)
-            });
-        if !staged_or_shipped {
+        if self.staged_cluster(id).is_none() {
             if let Some((c, _)) = session.cache.remove(&id) {
                 return Ok(c);
             }
