@@ -39,24 +39,32 @@ const ES: u8 = 2;
 /// One hash probe instead of two binary searches: every word of every quote is looked up here
 /// (up to three times: language guess, content test, the cross-language guess), and the string
 /// comparisons of the binary searches were among the largest costs of clustering 100k quotes.
+/// No function word is longer than eight bytes, so a word is looked up as one `u64`: hashing
+/// and comparing it are one step each.
 fn stop_flags(norm: &str) -> u8 {
-    static TABLE: std::sync::OnceLock<rustc_hash::FxHashMap<&'static str, u8>> =
-        std::sync::OnceLock::new();
+    static TABLE: std::sync::OnceLock<rustc_hash::FxHashMap<u64, u8>> = std::sync::OnceLock::new();
     let table = TABLE.get_or_init(|| {
         let mut t = rustc_hash::FxHashMap::default();
         for w in EN_STOP {
-            *t.entry(*w).or_insert(0) |= EN;
+            *t.entry(packed(w)).or_insert(0) |= EN;
         }
         for w in ES_STOP {
-            *t.entry(*w).or_insert(0) |= ES;
+            *t.entry(packed(w)).or_insert(0) |= ES;
         }
         t
     });
-    // No function word is longer than this, so longer words skip hashing.
-    if norm.len() > 8 {
+    if norm.is_empty() || norm.len() > 8 || norm.contains('\0') {
         return 0;
     }
-    table.get(norm).copied().unwrap_or(0)
+    table.get(&packed(norm)).copied().unwrap_or(0)
+}
+
+/// A word of one to eight bytes, none of them NUL, as a little-endian integer padded with
+/// zeros: two different such words never pack alike.
+fn packed(w: &str) -> u64 {
+    let mut b = [0u8; 8];
+    b[..w.len()].copy_from_slice(w.as_bytes());
+    u64::from_le_bytes(b)
 }
 
 /// Is `norm` (a folded word) a function word in `lang`? Unknown languages use English.
@@ -80,56 +88,57 @@ pub fn guess_lang<'a>(words: impl Iterator<Item = &'a str>) -> Option<&'static s
     }
 }
 
-/// Value of a folded English or Spanish number word below one hundred.
+/// Value of a folded English or Spanish number word below one hundred. A `match` rather than
+/// a scan of a list: every word of every quote asks, and a scan compared it with each entry.
 pub fn number_word(norm: &str) -> Option<u32> {
-    const WORDS: &[(&str, u32)] = &[
-        ("zero", 0),
-        ("one", 1),
-        ("two", 2),
-        ("three", 3),
-        ("four", 4),
-        ("five", 5),
-        ("six", 6),
-        ("seven", 7),
-        ("eight", 8),
-        ("nine", 9),
-        ("ten", 10),
-        ("eleven", 11),
-        ("twelve", 12),
-        ("thirteen", 13),
-        ("fourteen", 14),
-        ("fifteen", 15),
-        ("sixteen", 16),
-        ("seventeen", 17),
-        ("eighteen", 18),
-        ("nineteen", 19),
-        ("twenty", 20),
-        ("thirty", 30),
-        ("forty", 40),
-        ("fifty", 50),
-        ("sixty", 60),
-        ("seventy", 70),
-        ("eighty", 80),
-        ("ninety", 90),
-        ("dos", 2),
-        ("tres", 3),
-        ("cuatro", 4),
-        ("cinco", 5),
-        ("seis", 6),
-        ("siete", 7),
-        ("ocho", 8),
-        ("nueve", 9),
-        ("diez", 10),
-        ("veinte", 20),
-        ("treinta", 30),
-        ("cuarenta", 40),
-        ("cincuenta", 50),
-        ("sesenta", 60),
-        ("setenta", 70),
-        ("ochenta", 80),
-        ("noventa", 90),
-    ];
-    WORDS.iter().find(|(w, _)| *w == norm).map(|&(_, v)| v)
+    Some(match norm {
+        "zero" => 0,
+        "one" => 1,
+        "two" => 2,
+        "three" => 3,
+        "four" => 4,
+        "five" => 5,
+        "six" => 6,
+        "seven" => 7,
+        "eight" => 8,
+        "nine" => 9,
+        "ten" => 10,
+        "eleven" => 11,
+        "twelve" => 12,
+        "thirteen" => 13,
+        "fourteen" => 14,
+        "fifteen" => 15,
+        "sixteen" => 16,
+        "seventeen" => 17,
+        "eighteen" => 18,
+        "nineteen" => 19,
+        "twenty" => 20,
+        "thirty" => 30,
+        "forty" => 40,
+        "fifty" => 50,
+        "sixty" => 60,
+        "seventy" => 70,
+        "eighty" => 80,
+        "ninety" => 90,
+        "dos" => 2,
+        "tres" => 3,
+        "cuatro" => 4,
+        "cinco" => 5,
+        "seis" => 6,
+        "siete" => 7,
+        "ocho" => 8,
+        "nueve" => 9,
+        "diez" => 10,
+        "veinte" => 20,
+        "treinta" => 30,
+        "cuarenta" => 40,
+        "cincuenta" => 50,
+        "sesenta" => 60,
+        "setenta" => 70,
+        "ochenta" => 80,
+        "noventa" => 90,
+        _ => return None,
+    })
 }
 
 /// Canonical form of a dotted or capitalised abbreviation (dots removed, lower case).
@@ -141,6 +150,15 @@ pub fn abbreviation(letters: &str) -> Option<&'static str> {
         "eu" | "ue" => "european union",
         _ => return None,
     })
+}
+
+/// Whether some entry of [`PHRASES`] opens with `norm`: a `match` rather than a scan of the
+/// list, since every word of every quote asks and almost none does.
+pub fn may_start_phrase(norm: &str) -> bool {
+    matches!(
+        norm,
+        "united" | "estados" | "reino" | "naciones" | "european" | "union"
+    )
 }
 
 /// Multi-word names folded to one canonical token: (words, canonical).
@@ -184,6 +202,20 @@ mod tests {
             assert_eq!(is_stopword(w, "en"), EN_STOP.contains(&w), "{w}");
             assert_eq!(is_stopword(w, "es"), ES_STOP.contains(&w), "{w}");
             assert_eq!(is_stopword(w, "de"), EN_STOP.contains(&w), "{w}");
+        }
+    }
+
+    #[test]
+    fn phrase_openers_are_the_first_words_of_the_phrases() {
+        for (ws, _) in PHRASES {
+            assert!(may_start_phrase(ws[0]), "{}", ws[0]);
+        }
+        for w in ["states", "kingdom", "the", "unidos", ""] {
+            assert_eq!(
+                may_start_phrase(w),
+                PHRASES.iter().any(|(ws, _)| ws[0] == w),
+                "{w}"
+            );
         }
     }
 

@@ -102,7 +102,7 @@ fn analyze(text: &str, lang: Option<&str>, want_fold: bool) -> (Vec<Token>, &'st
             let stemmable =
                 !w.norm.contains(' ') && w.norm.chars().all(|c| c.is_alphabetic() || c == '\'');
             let stem = match &stemmer {
-                Some(s) if stemmable => cached_stem(lang, s, &w.lower),
+                Some(s) if stemmable => cached_stem(lang, s, w.lower()),
                 _ => w.norm.clone(),
             };
             Token {
@@ -195,9 +195,27 @@ fn algorithm(lang: &str) -> Option<rust_stemmers::Algorithm> {
 struct Word {
     start: usize,
     end: usize,
-    /// Case-folded but with diacritics kept: what Snowball stemmers expect.
-    lower: String,
+    /// Case-folded but with diacritics kept: what Snowball stemmers expect. `None` when it
+    /// is `norm` itself (every ASCII word without a thousands comma), which spares most words
+    /// a second string.
+    lower: Option<String>,
     norm: String,
+}
+
+impl Word {
+    fn lower(&self) -> &str {
+        self.lower.as_deref().unwrap_or(&self.norm)
+    }
+
+    /// A word the merge step made up: its folded form is its stemming form.
+    fn made(start: usize, end: usize, norm: String) -> Word {
+        Word {
+            start,
+            end,
+            lower: None,
+            norm,
+        }
+    }
 }
 
 fn is_word_char(c: char) -> bool {
@@ -215,6 +233,10 @@ fn is_word_char(c: char) -> bool {
 
 /// A word begins with a letter or digit, never with a stray combining mark.
 fn starts_word(c: char) -> bool {
+    if c.is_ascii() {
+        // No combining mark is ASCII: spares the table look-up for most characters.
+        return c.is_ascii_alphanumeric();
+    }
     !is_combining_mark(c) && is_word_char(c)
 }
 
@@ -320,16 +342,11 @@ fn push_gap(out: &mut String, gap: &str) {
 fn case_fold(s: &str) -> String {
     if s.is_ascii() {
         // No compatibility forms, no diacritics: plain lower case is the full folding.
-        return s
-            .chars()
-            .map(|c| {
-                if c == '`' {
-                    '\''
-                } else {
-                    c.to_ascii_lowercase()
-                }
-            })
-            .collect();
+        let mut lower = s.to_ascii_lowercase();
+        if lower.contains('`') {
+            lower = lower.replace('`', "'");
+        }
+        return lower;
     }
     let mut lower = String::with_capacity(s.len());
     for c in s.nfkc() {
@@ -377,25 +394,74 @@ fn drop_thousands_commas(s: &str) -> String {
 /// abbrev = 1*2ALPHA "." 1*( 1*2ALPHA "." ) [1*2ALPHA]   ; "U.S.", "EE.UU.", "e.g."
 /// plain = 1*wordchar *( ( apostrophe ALPHA / ("," / ".") DIGIT ) *wordchar )
 fn scan(text: &str) -> Vec<Word> {
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    let byte_at = |k: usize| chars.get(k).map_or(text.len(), |&(b, _)| b);
-    let mut words = Vec::new();
+    if text.is_ascii() {
+        // Most quotes: chars are bytes, and decoding them into a table is skipped.
+        scan_chars(text, &Ascii(text.as_bytes()))
+    } else {
+        scan_chars(text, &Decoded(text.char_indices().collect(), text.len()))
+    }
+}
+
+/// The chars of a text by index, with their byte offsets: what the word grammar steps through.
+trait Chars {
+    /// The `k`-th char, if any.
+    fn at(&self, k: usize) -> Option<char>;
+    /// Byte offset of the `k`-th char (the text's length past the end).
+    fn byte_at(&self, k: usize) -> usize;
+}
+
+/// An ASCII text: char `k` is byte `k`.
+struct Ascii<'a>(&'a [u8]);
+
+impl Chars for Ascii<'_> {
+    fn at(&self, k: usize) -> Option<char> {
+        self.0.get(k).map(|&b| char::from(b))
+    }
+    fn byte_at(&self, k: usize) -> usize {
+        k.min(self.0.len())
+    }
+}
+
+/// Any text: its chars with their byte offsets, and its length.
+struct Decoded(Vec<(usize, char)>, usize);
+
+impl Chars for Decoded {
+    fn at(&self, k: usize) -> Option<char> {
+        self.0.get(k).map(|&(_, c)| c)
+    }
+    fn byte_at(&self, k: usize) -> usize {
+        self.0.get(k).map_or(self.1, |&(b, _)| b)
+    }
+}
+
+fn scan_chars(text: &str, chars: &impl Chars) -> Vec<Word> {
+    // About one word per six bytes of news text.
+    let mut words = Vec::with_capacity(text.len() / 6 + 1);
     let mut i = 0;
-    while i < chars.len() {
-        if !starts_word(chars[i].1) {
+    while let Some(c) = chars.at(i) {
+        if !starts_word(c) {
             i += 1;
             continue;
         }
         let start = i;
-        let end = match abbrev_end(&chars, i) {
+        let end = match abbrev_end(chars, i) {
             Some(e) => e,
-            None => plain_end(&chars, i),
+            None => plain_end(chars, i),
         };
-        let (s, e) = (byte_at(start), byte_at(end));
-        let mut lower = case_fold(&text[s..e]);
-        // NFKC can expand a letter into space + mark (Arabic isolated forms); a word has no spaces.
-        lower.retain(|c| !c.is_whitespace());
-        let norm = drop_thousands_commas(&strip_marks(&lower));
+        let (s, e) = (chars.byte_at(start), chars.byte_at(end));
+        let word = &text[s..e];
+        let (lower, norm) = if word.is_ascii() && !word.contains(',') {
+            // No compatibility forms, marks, white space or thousands commas to fold: the
+            // stemming form and the folded form are one string.
+            (None, case_fold(word))
+        } else {
+            let mut lower = case_fold(word);
+            // NFKC can expand a letter into space + mark (Arabic isolated forms); a word has
+            // no spaces.
+            lower.retain(|c| !c.is_whitespace());
+            let norm = drop_thousands_commas(&strip_marks(&lower));
+            (Some(lower), norm)
+        };
         // A lone run of combining marks folds to nothing and is no word.
         if !norm.is_empty() {
             words.push(Word {
@@ -410,8 +476,8 @@ fn scan(text: &str) -> Vec<Word> {
     words
 }
 
-fn plain_end(chars: &[(usize, char)], mut i: usize) -> usize {
-    let at = |k: usize| chars.get(k).map(|&(_, c)| c);
+fn plain_end(chars: &impl Chars, mut i: usize) -> usize {
+    let at = |k: usize| chars.at(k);
     loop {
         while at(i).is_some_and(is_word_char) {
             i += 1;
@@ -419,7 +485,7 @@ fn plain_end(chars: &[(usize, char)], mut i: usize) -> usize {
         let (Some(sep), Some(next)) = (at(i), at(i + 1)) else {
             return i;
         };
-        let prev = chars[i - 1].1;
+        let prev = chars.at(i - 1).expect("a word char precedes");
         let joins = (is_apostrophe(sep)
             && prev.is_alphabetic()
             && next.is_alphabetic()
@@ -432,8 +498,8 @@ fn plain_end(chars: &[(usize, char)], mut i: usize) -> usize {
     }
 }
 
-fn abbrev_end(chars: &[(usize, char)], start: usize) -> Option<usize> {
-    let at = |k: usize| chars.get(k).map(|&(_, c)| c);
+fn abbrev_end(chars: &impl Chars, start: usize) -> Option<usize> {
+    let at = |k: usize| chars.at(k);
     let mut i = start;
     let mut dotted = 0;
     loop {
@@ -444,7 +510,7 @@ fn abbrev_end(chars: &[(usize, char)], start: usize) -> Option<usize> {
             i += 1;
             len += 1;
             // Marks fold away, so "K̈" is still one letter.
-            while at(i).is_some_and(is_combining_mark) {
+            while at(i).is_some_and(|c| !c.is_ascii() && is_combining_mark(c)) {
                 i += 1;
             }
         }
@@ -463,39 +529,44 @@ fn abbrev_end(chars: &[(usize, char)], start: usize) -> Option<usize> {
 }
 
 /// Folds multi-word names, abbreviations and number words into single words.
-fn merge(text: &str, words: Vec<Word>) -> Vec<Word> {
-    let mut out: Vec<Word> = Vec::with_capacity(words.len());
+fn merge(text: &str, mut words: Vec<Word>) -> Vec<Word> {
+    /// A word of the output: most are words of the input, moved there once the look-arounds
+    /// of the loop below are done with them rather than copied.
+    enum Merged {
+        Kept(usize),
+        Made(Word),
+    }
+    let mut out: Vec<Merged> = Vec::with_capacity(words.len());
     let mut i = 0;
     while i < words.len() {
         // Multi-word names, longest first; only across plain white space.
-        if let Some((n, canon)) = lexicon::PHRASES.iter().find_map(|(ws, canon)| {
-            let fits = i + ws.len() <= words.len()
-                && ws.iter().enumerate().all(|(k, w)| words[i + k].norm == *w)
-                && (1..ws.len()).all(|k| {
-                    text[words[i + k - 1].end..words[i + k].start]
-                        .chars()
-                        .all(char::is_whitespace)
-                });
-            fits.then_some((ws.len(), *canon))
-        }) {
-            out.push(Word {
-                start: words[i].start,
-                end: words[i + n - 1].end,
-                lower: canon.to_string(),
-                norm: canon.to_string(),
-            });
+        let phrase = if lexicon::may_start_phrase(&words[i].norm) {
+            lexicon::PHRASES.iter().find_map(|(ws, canon)| {
+                let fits = i + ws.len() <= words.len()
+                    && ws.iter().enumerate().all(|(k, w)| words[i + k].norm == *w)
+                    && (1..ws.len()).all(|k| {
+                        text[words[i + k - 1].end..words[i + k].start]
+                            .chars()
+                            .all(char::is_whitespace)
+                    });
+                fits.then_some((ws.len(), *canon))
+            })
+        } else {
+            None
+        };
+        if let Some((n, canon)) = phrase {
+            out.push(Merged::Made(Word::made(
+                words[i].start,
+                words[i + n - 1].end,
+                canon.to_string(),
+            )));
             i += n;
             continue;
         }
         let w = &words[i];
         let orig = &text[w.start..w.end];
         if let Some(canon) = abbreviation_of(text, &words, i, orig) {
-            out.push(Word {
-                start: w.start,
-                end: w.end,
-                lower: canon.to_string(),
-                norm: canon.to_string(),
-            });
+            out.push(Merged::Made(Word::made(w.start, w.end, canon.to_string())));
             i += 1;
             continue;
         }
@@ -516,37 +587,48 @@ fn merge(text: &str, words: Vec<Word>) -> Vec<Word> {
                         (unit, gap == "-" || gap == " " || gap.chars().all(is_dash))
                     {
                         if !gap.is_empty() {
-                            out.push(Word {
-                                start: w.start,
-                                end: next.end,
-                                lower: (tens + u).to_string(),
-                                norm: (tens + u).to_string(),
-                            });
+                            out.push(Merged::Made(Word::made(
+                                w.start,
+                                next.end,
+                                (tens + u).to_string(),
+                            )));
                             i += 2;
                             continue;
                         }
                     }
                 }
             }
-            out.push(Word {
-                start: w.start,
-                end: w.end,
-                lower: tens.to_string(),
-                norm: tens.to_string(),
-            });
+            out.push(Merged::Made(Word::made(w.start, w.end, tens.to_string())));
             i += 1;
             continue;
         }
-        out.push(w.clone());
+        out.push(Merged::Kept(i));
         i += 1;
     }
-    out
+    out.into_iter()
+        .map(|m| match m {
+            Merged::Kept(k) => Word {
+                start: words[k].start,
+                end: words[k].end,
+                lower: words[k].lower.take(),
+                norm: std::mem::take(&mut words[k].norm),
+            },
+            Merged::Made(w) => w,
+        })
+        .collect()
 }
 
 /// "U.S.", "USA", "EE.UU." → "united states"; an upper-case "US" only outside an all-caps run.
 fn abbreviation_of(text: &str, words: &[Word], i: usize, orig: &str) -> Option<&'static str> {
-    let letters: String = words[i].norm.chars().filter(|&c| c != '.').collect();
-    let canon = lexicon::abbreviation(&letters)?;
+    // The word without its dots, on the stack: every abbreviation has at most five letters,
+    // and all of them are ASCII, so a longer word or a cut char is none.
+    let mut buf = [0u8; 5];
+    let mut n = 0;
+    for b in words[i].norm.bytes().filter(|&b| b != b'.') {
+        *buf.get_mut(n)? = b;
+        n += 1;
+    }
+    let canon = lexicon::abbreviation(std::str::from_utf8(&buf[..n]).ok()?)?;
     if orig.contains('.') {
         return Some(canon);
     }
