@@ -474,13 +474,16 @@ fn align(short: &Prepared, long: &Prepared) -> f32 {
         for &s in &short.terms {
             let cs = cost(s);
             cur[0] = prev[0] + cs;
-            for j in 1..=m {
-                let l = long.terms[j - 1];
-                let cl = long_cost[j - 1];
-                let diag = prev[j - 1] + if l == s { 0 } else { cs.max(cl) };
-                let miss = prev[j] + cs;
-                let extra = cur[j - 1] + cl;
-                cur[j] = diag.min(miss).min(extra);
+            // cur[j - 1] and prev[j - 1], carried along so the loop indexes nothing.
+            let (mut left, mut up_left) = (cur[0], prev[0]);
+            let cells = cur[1..].iter_mut().zip(&prev[1..]);
+            for ((c, &up), (&l, &cl)) in cells.zip(long.terms.iter().zip(long_cost.iter())) {
+                let diag = up_left + if l == s { 0 } else { cs.max(cl) };
+                let miss = up + cs;
+                let extra = left + cl;
+                left = diag.min(miss).min(extra);
+                *c = left;
+                up_left = up;
             }
             std::mem::swap(&mut prev, &mut cur);
         }
