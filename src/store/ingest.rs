@@ -1459,9 +1459,10 @@ impl Store {
             };
             let packed = matching::Packed::of(std::iter::once(&bare), &mut s.numbers);
             let me = packed.wordings().next().expect("one wording was packed");
+            let probe = matching::Probe::new(me);
             for &(_, _, slot) in &ranked {
                 let cid = s.slots[slot as usize];
-                let hit = match verdict(&s.views[slot as usize], &s.numbers, &me, &bare, th) {
+                let hit = match verdict(&s.views[slot as usize], &s.numbers, &probe, &bare, th) {
                     Verdict::Hit => true,
                     Verdict::Miss => false,
                     Verdict::Record(unpacked) => self
@@ -1516,7 +1517,7 @@ enum Verdict {
 fn verdict(
     view: &matching::Packed,
     numbers: &matching::TermNumbers,
-    me: &matching::PackedWording<'_>,
+    me: &matching::Probe<'_>,
     bare: &Prepared,
     th: &matcher::Thresholds,
 ) -> Verdict {
@@ -1525,7 +1526,7 @@ fn verdict(
         if v.content < matching::MIN_EVIDENCE_CONTENT {
             continue;
         }
-        if v.exact == me.exact {
+        if v.exact == me.exact() {
             return Verdict::Hit;
         }
         if bare.content < matching::MIN_EVIDENCE_CONTENT || !me.may_match(&v, th) {
