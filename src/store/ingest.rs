@@ -68,9 +68,9 @@ pub(crate) const CACHE_CLUSTERS: usize = 4_000;
 /// write copies a tree node); a word used in several of the commits of a compaction gets one
 /// key for all of them. Lookups read the deltas too, so nothing is missing in between.
 pub(crate) const DELTAS_PER_COMPACTION: u64 = 32;
-/// `W` segments written per batch of a compaction. sled keeps every tree node a batch
-/// replaced until the batch ends, so one batch for a whole compaction (30,000 keys) raised
-/// peak RSS by about 70 MB; in batches of this size the old nodes are freed as it goes.
+/// `W` segments written per batch of a compaction. A batch is held in memory twice while it
+/// is applied (as the batch and as its journal, see `SledBackend`), so a compaction of
+/// 30,000 keys is written in pieces of this size rather than in one.
 const COMPACTION_BATCH: usize = 4_096;
 
 /// Cluster ids, one of them without an allocation: most wordings are in one cluster, and most
@@ -131,9 +131,9 @@ pub(crate) struct Session {
     pub scores: Vec<(u32, u32, f32)>,
     pub stamp: u32,
     /// Every stored or staged article, and the newest record of every stored or staged
-    /// outlet: staging reads them for every article, and a read from sled waits for the whole
-    /// commit being applied (sled locks every reader out while it applies a batch): those
-    /// waits were about a tenth of the staging thread's time on 8,000 AllSides articles.
+    /// outlet: staging reads them for every article. (When the backend still used sled
+    /// batches, each such read waited for the whole commit being applied, about a tenth of
+    /// the staging thread's time on 8,000 AllSides articles; see `SledBackend`.)
     pub articles: FxHashSet<ArticleId>,
     pub outlets: FxHashMap<String, OutletRec>,
     /// Buffers of candidate retrieval, kept between quotes.
