@@ -53,14 +53,19 @@ fn stop_flags(norm: &str) -> u8 {
         }
         t
     });
-    if norm.is_empty() || norm.len() > 8 || norm.contains('\0') {
+    if norm.is_empty() || norm.len() > 8 {
         return 0;
     }
-    table.get(&packed(norm)).copied().unwrap_or(0)
+    let key = packed(norm);
+    // A word ending in NUL bytes packs like the word without them; no function word has one.
+    if 8 - key.leading_zeros() as usize / 8 != norm.len() {
+        return 0;
+    }
+    table.get(&key).copied().unwrap_or(0)
 }
 
-/// A word of one to eight bytes, none of them NUL, as a little-endian integer padded with
-/// zeros: two different such words never pack alike.
+/// A word of one to eight bytes as a little-endian integer padded with zeros: two words of
+/// the same length never pack alike, nor do two words that do not end in NUL.
 fn packed(w: &str) -> u64 {
     let mut b = [0u8; 8];
     b[..w.len()].copy_from_slice(w.as_bytes());

@@ -218,10 +218,16 @@ impl Word {
     }
 }
 
+#[inline]
 fn is_word_char(c: char) -> bool {
     if c.is_ascii() {
-        return c.is_ascii_alphanumeric();
+        c.is_ascii_alphanumeric()
+    } else {
+        is_non_ascii_word_char(c)
     }
+}
+
+fn is_non_ascii_word_char(c: char) -> bool {
     // A letter whose compatibility form holds punctuation ("⑴" → "(1)") is not a word char:
     // folding must not create word boundaries that were not there.
     is_combining_mark(c)
