@@ -95,6 +95,7 @@ pub fn run(args: &IngestArgs, db: &Path) -> anyhow::Result<i32> {
     let (tx, rx) = mpsc::sync_channel::<Item>(256);
     let paths = args.paths.clone();
     let reader = std::thread::spawn(move || {
+        crate::store::yield_to_staging();
         for item in read_inputs(&paths, ReadOptions::default()) {
             let msg = match item {
                 Ok(a) => {

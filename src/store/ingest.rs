@@ -829,6 +829,7 @@ impl Store {
         let handle = std::thread::Builder::new()
             .name("quotetrace-commit".into())
             .spawn(move || {
+                crate::store::yield_to_staging();
                 let compact = payload.compact;
                 let batch = payload.into_batch(&reader);
                 drop(reader);

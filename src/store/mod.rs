@@ -275,6 +275,17 @@ fn alnum(s: &str) -> String {
     s.chars().filter(|c| c.is_alphanumeric()).collect()
 }
 
+/// Lowers the calling thread's scheduling priority (Linux: nice is per thread), for the
+/// helper threads of ingest, so that the staging thread, which all of ingest waits for, gets a
+/// core when three threads want two.
+pub fn yield_to_staging() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority with who = 0 changes only the calling thread's nice value.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, 5);
+    }
+}
+
 /// The content hash that identifies an article: the same body from the same outlet is the same
 /// article, while a wire story carried by two outlets is two articles (two carriers).
 pub fn article_id(article: &Article) -> ArticleId {
