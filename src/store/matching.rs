@@ -475,32 +475,10 @@ impl PackedWording<'_> {
         })
     }
 
-    /// [`may_match_shaped`] on two packed wordings.
+    /// [`may_match_shaped`] on two packed wordings. Comparing one wording with many others,
+    /// build its [`Probe`] once instead.
     pub fn may_match(&self, b: &PackedWording<'_>, th: &Thresholds) -> bool {
-        let (Some(sa), Some(sb)) = (self.set, b.set) else {
-            return true;
-        };
-        let (mut i, mut j, mut shared) = (0, 0, 0.0f32);
-        let (mut found_a, mut found_b) = (0u32, 0u32);
-        while i < sa.len() && j < sb.len() {
-            let (x, y) = (sa[i], sb[j]);
-            match (x >> 8).cmp(&(y >> 8)) {
-                std::cmp::Ordering::Less => i += 1,
-                std::cmp::Ordering::Greater => j += 1,
-                std::cmp::Ordering::Equal => {
-                    shared += if x & 0x80 != 0 {
-                        1.0
-                    } else {
-                        matcher::STOP_WEIGHT
-                    };
-                    found_a += x & 0x7f;
-                    found_b += y & 0x7f;
-                    i += 1;
-                    j += 1;
-                }
-            }
-        }
-        self.decide(b, shared, found_a, found_b, th)
+        Probe::new(*self).may_match(b, th)
     }
 
     /// The filter's decision from the shared weight and both sides' found alignment costs.
@@ -534,12 +512,12 @@ impl PackedWording<'_> {
     }
 }
 
-/// A packed wording set up to be compared with many others: [`PackedWording::may_match`] with
-/// its terms in a small hash table, so that each comparison is one probe per term of the other
-/// wording instead of a merge of the two sorted sets, whose branches the processor could not
-/// predict (the filter was a sixth of the clustering thread's instructions). The other
-/// wording's set is walked in order, so shared terms are summed in the same order as the
-/// merge's and every decision is the same.
+/// A packed wording set up to be compared with many others by the filter of
+/// [`may_match_shaped`]: its terms sit in a small hash table, so that each comparison is one
+/// probe per term of the other wording instead of a merge of the two sorted sets, whose
+/// branches the processor could not predict (the merge was a sixth of the clustering thread's
+/// instructions). The other wording's set is walked in order, so shared terms are summed in
+/// the same order as a merge would, and every decision is the same.
 #[derive(Debug)]
 pub struct Probe<'a> {
     me: PackedWording<'a>,
@@ -609,7 +587,7 @@ impl<'a> Probe<'a> {
         }
     }
 
-    /// [`PackedWording::may_match`] of the wording this probe holds with `b`.
+    /// Whether the filter lets the wording this probe holds and `b` go on to the cascade.
     pub fn may_match(&self, b: &PackedWording<'_>, th: &Thresholds) -> bool {
         let (Some(_), Some(sb)) = (self.me.set, b.set) else {
             return true;
