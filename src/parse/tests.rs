@@ -153,7 +153,21 @@ fn windowed_sentence_end_examples() {
 
 proptest::proptest! {
     #[test]
-    fn word_count_is_split_whitespace(s in "[a-z .\t\n\u{a0}\u{2003}\u{85}é’—]{0,30}") {
+    fn word_count_is_split_whitespace(s in "[a-z .\t\n\r\u{b}\u{c}\u{1f}\u{7f}\u{a0}\u{2003}\u{85}é’—]{0,40}") {
         proptest::prop_assert_eq!(word_count(&s), s.split_whitespace().take(5).count());
+    }
+
+    /// Mostly ASCII, so that whole eight-byte steps are taken.
+    #[test]
+    fn word_count_of_ascii_is_split_whitespace(s in "[a-z  \t\n\r\u{b}\u{c}\u{1f}\u{7f}]{0,40}(é[a-z ]{0,20})?") {
+        proptest::prop_assert_eq!(word_count(&s), s.split_whitespace().take(5).count());
+    }
+}
+
+proptest::proptest! {
+    #[test]
+    fn sentence_mark_end_is_the_trimmed_test(s in "[a-z0-9 .?!,:;'’”»›\"“)\u{a0}é٣-]{0,12}") {
+        let trimmed = s.trim_end_matches(|c: char| !c.is_alphanumeric() && !matches!(c, '.' | '?' | '!'));
+        proptest::prop_assert_eq!(ends_with_sentence_mark(&s), trimmed.ends_with(['.', '?', '!']), "{:?}", s);
     }
 }
