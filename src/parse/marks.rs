@@ -188,8 +188,10 @@ struct Open {
 /// Runs in one pass over the bytes; only the bytes that can start a mark are looked at closely.
 pub(crate) fn scan(body: &str) -> Vec<RawQuote> {
     let bytes = body.as_bytes();
-    let mut quotes: Vec<RawQuote> = Vec::new();
-    let mut dropped: Vec<bool> = Vec::new();
+    // Room for the quotes of most articles: grown from nothing, both were reallocated three
+    // or four times in every article.
+    let mut quotes: Vec<RawQuote> = Vec::with_capacity(32);
+    let mut dropped: Vec<bool> = Vec::with_capacity(32);
     // An outermost double quote left open at the end of its paragraph, with that paragraph's end.
     let mut pending: Option<(usize, usize)> = None;
     let mut para_start = 0;

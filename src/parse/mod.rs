@@ -424,6 +424,7 @@ fn attribute_all(body: &str, raw: &[RawQuote], mut emit: impl FnMut(usize, Attri
     // Room for a long paragraph from the start: grown from nothing, it was reallocated
     // several times in every article.
     let mut toks: Vec<Tok> = Vec::with_capacity(256);
+    let mut sents: Vec<(usize, usize)> = Vec::new();
     for (block_start, block_end, first, last) in blocks(body, raw) {
         flush(&mut result, first);
         // Names in the text since the last block, for resolving pronouns and surnames.
@@ -458,7 +459,7 @@ fn attribute_all(body: &str, raw: &[RawQuote], mut emit: impl FnMut(usize, Attri
         }
         tokenize(body, pos, block_end, &mut toks);
         seen_to = block_end;
-        let sents = sentences(body, &toks);
+        sentences(body, &toks, &mut sents);
         let channel_found = channel_matches(body, &toks);
         let channels: Vec<(usize, usize)> = channel_found.iter().map(|c| c.toks).collect();
         let mut block_speaker: Option<Who> = None;
@@ -705,8 +706,11 @@ fn word_count(s: &str) -> usize {
 
 // sentence-end = ( "." / "?" / "!" ) [ close-mark ] SP ( CAP / open-mark ), outside quotes;
 // a paragraph break also ends a sentence unless the line ends with ":".
-fn sentences(body: &str, toks: &[Tok]) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
+///
+/// The sentences, as token ranges, are written to `out` (emptied first): one buffer serves
+/// every block of an article.
+fn sentences(body: &str, toks: &[Tok], out: &mut Vec<(usize, usize)>) {
+    out.clear();
     let mut lo = 0;
     for i in 0..toks.len() {
         let Some(next) = toks.get(i + 1) else { break };
@@ -750,7 +754,6 @@ fn sentences(body: &str, toks: &[Tok]) -> Vec<(usize, usize)> {
     if lo < toks.len() {
         out.push((lo, toks.len()));
     }
-    out
 }
 
 /// Whether the last letter, digit or sentence mark of `text` is a sentence mark: the text
