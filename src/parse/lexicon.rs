@@ -246,12 +246,10 @@ pub(crate) fn word_flags(text: &str) -> u32 {
     lexicon().words.get(text)
 }
 
-/// [`word_flags`] of a word already known to be ASCII, of 1 to 16 bytes.
+/// The table behind [`word_flags`], for a caller that looks up many words in a row.
 #[inline]
-pub(crate) fn ascii_word_flags(text: &str) -> u32 {
-    let b = text.as_bytes();
-    debug_assert!((1..=16).contains(&b.len()) && b.is_ascii());
-    lexicon().words.get_ascii(b)
+pub(crate) fn words() -> &'static WordTable {
+    &lexicon().words
 }
 
 /// Lower-case words and their flags, looked up once per token of every sentence around a
@@ -311,6 +309,17 @@ fn ascii_lower(x: u128) -> u128 {
     x | (upper >> 2)
 }
 
+/// [`ascii_lower`] of a packed word that may hold bytes above 0x7f, which stay as they are.
+fn ascii_lower_any(x: u128) -> u128 {
+    const ONES: u128 = u128::MAX / 0xff;
+    const HIGH: u128 = ONES * 0x80;
+    let y = x & !HIGH;
+    let at_least_a = y + ONES * (0x80 - b'A' as u128);
+    let past_z = y + ONES * (0x80 - b'Z' as u128 - 1);
+    let upper = at_least_a & !past_z & !x & HIGH;
+    x | (upper >> 2)
+}
+
 impl WordTable {
     fn new(words: FxHashMap<Box<[u8]>, u32>) -> WordTable {
         let shorts = words.keys().filter(|w| Self::is_short(w)).count();
@@ -365,14 +374,24 @@ impl WordTable {
         (h >> 40) as usize & mask
     }
 
+    /// [`word_flags`] of `text`.
     #[inline]
-    fn get(&self, text: &str) -> u32 {
+    pub(crate) fn get(&self, text: &str) -> u32 {
         let b = text.as_bytes();
         if b.is_empty() {
             return 0;
         }
         if b.len() <= 16 && b.is_ascii() {
             return self.get_ascii(b);
+        }
+        // ASCII with curly apostrophes (Petro’s, don’t), the usual word past ASCII: these
+        // bytes make no char but U+2000, U+2019, U+2640 and U+2659, none of which has a lower
+        // case, so lower-casing the ASCII bytes is `to_lowercase`.
+        if b.len() <= 16
+            && b.iter()
+                .all(|&c| c < 0x80 || matches!(c, 0xe2 | 0x80 | 0x99))
+        {
+            return self.get_packed(ascii_lower_any(pack(b)), b.len());
         }
         let lower = text.to_lowercase();
         let lb = lower.as_bytes();
@@ -385,33 +404,40 @@ impl WordTable {
 
     /// Looks up an ASCII word of 1 to 16 bytes, in any case.
     #[inline]
-    fn get_ascii(&self, b: &[u8]) -> u32 {
+    pub(crate) fn get_ascii(&self, b: &[u8]) -> u32 {
         self.get_packed(ascii_lower(pack(b)), b.len())
     }
 
-    /// Looks up a packed word of `len` bytes (1 to 16, no NUL).
-    #[inline]
-    fn get_packed(&self, key: u128, len: usize) -> u32 {
-        let h = Self::hash(key);
-        // Found or missing: the usual first probe of a sparse table, one predictable branch;
-        // which of the two is data, selected without a branch.
-        if len <= 6 {
-            let mask = self.short.len() - 1;
-            let mut i = Self::slot(h, mask);
-            loop {
-                let v = self.short[i];
-                let k = v & ((1 << 48) - 1);
-                if k == key as u64 || v == 0 {
-                    return if v != 0 { (v >> 48) as u32 } else { 0 };
-                }
-                i = (i + 1) & mask;
+    /// [`get_packed`](Self::get_packed) of a word of 1 to 6 bytes. Found or missing: the
+    /// usual first probe of a sparse table, one predictable branch; which of the two is data,
+    /// selected without a branch.
+    #[inline(always)]
+    pub(crate) fn get_short(&self, key: u64) -> u32 {
+        let mask = self.short.len() - 1;
+        let mut i = Self::slot(Self::hash(u128::from(key)), mask);
+        loop {
+            let v = self.short[i];
+            // `|`, not `||`: one branch, taken at the first probe in most look-ups; an empty
+            // slot is zero, flags included.
+            if (v & ((1 << 48) - 1) == key) | (v == 0) {
+                return (v >> 48) as u32;
             }
+            i = (i + 1) & mask;
         }
+    }
+
+    /// Looks up a packed word of `len` bytes (1 to 16, no NUL), already in lower case.
+    #[inline(always)]
+    pub(crate) fn get_packed(&self, key: u128, len: usize) -> u32 {
+        if len <= 6 {
+            return self.get_short(key as u64);
+        }
+        let h = Self::hash(key);
         let mask = self.keys.len() - 1;
         let mut i = Self::slot(h, mask);
         loop {
             let k = self.keys[i];
-            if k == key || k == 0 {
+            if (k == key) | (k == 0) {
                 let f = self.flags[i];
                 return if k == key { f } else { 0 };
             }
@@ -539,6 +565,7 @@ mod tests {
         assert_eq!(t.get("Sixteen-Letters!"), 8);
         assert_eq!(t.get("Seventeen-Letters"), 16);
         assert_eq!(t.get("ÉTÉ"), 32);
+        assert_eq!(t.get("PRESIDENT’S"), 4);
         for miss in [
             "",
             "sai",
@@ -562,6 +589,14 @@ mod tests {
                 let mut buf = [0u8; 16];
                 buf[..b.len()].copy_from_slice(b);
                 proptest::prop_assert_eq!(pack(b), u128::from_le_bytes(buf));
+            }
+        }
+
+        #[test]
+        fn ascii_lower_any_is_per_byte(s in "[ -~’é\u{2640}É]{1,8}") {
+            let (b, lowered) = (s.as_bytes(), s.to_ascii_lowercase());
+            if b.len() <= 16 {
+                proptest::prop_assert_eq!(ascii_lower_any(pack(b)), pack(lowered.as_bytes()));
             }
         }
 

@@ -131,69 +131,57 @@ fn word_with_period(i: &str, len: usize) -> usize {
     }
 }
 
-/// Abbreviations whose period is part of the word, not a sentence end: `w` (at most six
-/// bytes) in any ASCII case. A `match` rather than a scan of a list: every word that ends a
-/// sentence asks.
-fn is_abbreviation(w: &[u8]) -> bool {
-    let mut buf = [0u8; 6];
-    for (d, s) in buf.iter_mut().zip(w) {
-        *d = s.to_ascii_lowercase();
+/// Abbreviations whose period is part of the word, not a sentence end: lower case, at most
+/// six bytes.
+const ABBREVIATIONS: &[&[u8]] = &[
+    b"mr", b"mrs", b"ms", b"dr", b"sen", b"rep", b"gov", b"gen", b"lt", b"col", b"sgt", b"capt",
+    b"adm", b"cmdr", b"maj", b"jr", b"sr", b"st", b"mt", b"ft", b"prof", b"rev", b"hon", b"pres",
+    b"atty", b"supt", b"det", b"jan", b"feb", b"mar", b"apr", b"aug", b"sept", b"sep", b"oct",
+    b"nov", b"dec", b"inc", b"corp", b"co", b"ltd", b"vs", b"no", b"nos", b"vol", b"dept", b"univ",
+    b"ave", b"blvd", b"etc", b"approx", b"est",
+];
+
+/// [`ABBREVIATIONS`] as zero-padded little-endian integers, sorted: the fast path holds every
+/// word lower-cased in that form already, so the test is a binary search with no string
+/// compare.
+const ABBREVIATION_KEYS: [u64; ABBREVIATIONS.len()] = {
+    let mut keys = [0u64; ABBREVIATIONS.len()];
+    let mut i = 0;
+    while i < keys.len() {
+        let w = ABBREVIATIONS[i];
+        assert!(w.len() <= 6);
+        let mut k = 0;
+        while k < w.len() {
+            keys[i] |= (w[k] as u64) << (8 * k);
+            k += 1;
+        }
+        // Insertion sort: keys[..i] is sorted.
+        let mut j = i;
+        while j > 0 && keys[j - 1] > keys[j] {
+            let t = keys[j - 1];
+            keys[j - 1] = keys[j];
+            keys[j] = t;
+            j -= 1;
+        }
+        i += 1;
     }
-    matches!(
-        &buf[..w.len()],
-        b"mr"
-            | b"mrs"
-            | b"ms"
-            | b"dr"
-            | b"sen"
-            | b"rep"
-            | b"gov"
-            | b"gen"
-            | b"lt"
-            | b"col"
-            | b"sgt"
-            | b"capt"
-            | b"adm"
-            | b"cmdr"
-            | b"maj"
-            | b"jr"
-            | b"sr"
-            | b"st"
-            | b"mt"
-            | b"ft"
-            | b"prof"
-            | b"rev"
-            | b"hon"
-            | b"pres"
-            | b"atty"
-            | b"supt"
-            | b"det"
-            | b"jan"
-            | b"feb"
-            | b"mar"
-            | b"apr"
-            | b"aug"
-            | b"sept"
-            | b"sep"
-            | b"oct"
-            | b"nov"
-            | b"dec"
-            | b"inc"
-            | b"corp"
-            | b"co"
-            | b"ltd"
-            | b"vs"
-            | b"no"
-            | b"nos"
-            | b"vol"
-            | b"dept"
-            | b"univ"
-            | b"ave"
-            | b"blvd"
-            | b"etc"
-            | b"approx"
-            | b"est"
-    )
+    keys
+};
+
+/// Whether the zero-padded little-endian key of a lower-case word is an abbreviation.
+#[inline]
+fn is_abbreviation_key(key: u64) -> bool {
+    ABBREVIATION_KEYS.binary_search(&key).is_ok()
+}
+
+/// Abbreviations whose period is part of the word, not a sentence end: `w` (at most six
+/// bytes) in any ASCII case.
+fn is_abbreviation(w: &[u8]) -> bool {
+    let mut key = 0u64;
+    for (k, c) in w.iter().enumerate() {
+        key |= u64::from(c.to_ascii_lowercase()) << (8 * k);
+    }
+    is_abbreviation_key(key)
 }
 
 // number = DIGIT *( DIGIT / ( "," / "." / ":" ) DIGIT ) [ "%" ]
@@ -292,56 +280,252 @@ fn is_segmented(word: &str) -> bool {
     word.contains(|c: char| !c.is_alphanumeric())
 }
 
+/// Eight bytes at a time: `ONES * b` holds `b` in every byte.
+const ONES: u64 = u64::MAX / 0xff;
+const HIGH: u64 = ONES * 0x80;
+
+/// The eight bytes of `b` from `k` as a little-endian integer, zero past the end of `b`.
+#[inline(always)]
+fn load8(b: &[u8], k: usize) -> u64 {
+    match b.get(k..k + 8) {
+        Some(s) => u64::from_le_bytes(s.try_into().expect("8 bytes")),
+        None => load8_tail(b, k),
+    }
+}
+
+/// [`load8`] at the last bytes of a range.
+#[cold]
+fn load8_tail(b: &[u8], k: usize) -> u64 {
+    let mut buf = [0u8; 8];
+    let s = b.get(k..).unwrap_or_default();
+    buf[..s.len()].copy_from_slice(s);
+    u64::from_le_bytes(buf)
+}
+
+/// 0x80 in each byte of `y` (all bytes below 0x80) that lies in `lo..=hi`, else 0: no sum
+/// reaches 0x100, so no byte carries into the next.
+#[inline(always)]
+fn in_range(y: u64, lo: u8, hi: u8) -> u64 {
+    (y + ONES * (0x80 - u64::from(lo))) & !(y + ONES * (0x7f - u64::from(hi))) & HIGH
+}
+
+/// For each of eight bytes, 0x80 where it is an ASCII letter or digit, and (second value)
+/// 0x80 where it is an ASCII capital.
+#[inline(always)]
+fn classify8(x: u64) -> (u64, u64) {
+    let ascii = !x & HIGH;
+    let y = x & !HIGH;
+    // `| 0x20` takes A..=Z onto a..=z and nothing else there; bit 5 clear marks the capital.
+    let alpha = in_range(y | (ONES * 0x20), b'a', b'z') & ascii;
+    let upper = alpha & !(y << 2);
+    let digit = in_range(y, b'0', b'9') & ascii;
+    (alpha | digit, upper)
+}
+
+/// The bytes below the lowest byte flagged in `stop` (0x80 bits only, not zero).
+#[inline(always)]
+fn below_first(stop: u64) -> u64 {
+    (stop ^ (stop - 1)) >> 8
+}
+
+/// The run of ASCII letters and digits opening `b[i..]` (`b` ends where the tokenized range
+/// does): its length, and its first sixteen bytes lower-cased and zero-padded, as
+/// [`WordTable`](super::lexicon::WordTable) keys its words. Eight bytes are classified at a
+/// time, and most words end within the first eight.
+#[inline(always)]
+fn ascii_run(b: &[u8], i: usize) -> (usize, u64, u64) {
+    let x0 = load8(b, i);
+    let (alnum0, upper0) = classify8(x0);
+    let lower0 = x0 | upper0 >> 2;
+    let stop0 = !alnum0 & HIGH;
+    if stop0 != 0 {
+        let n = (stop0.trailing_zeros() / 8) as usize;
+        return (n, lower0 & below_first(stop0), 0);
+    }
+    let x1 = load8(b, i + 8);
+    let (alnum1, upper1) = classify8(x1);
+    let stop1 = !alnum1 & HIGH;
+    if stop1 != 0 {
+        let n = 8 + (stop1.trailing_zeros() / 8) as usize;
+        return (n, lower0, (x1 | upper1 >> 2) & below_first(stop1));
+    }
+    // Past sixteen bytes no lexicon word is packed: only the length matters.
+    let mut k = i + 16;
+    while k < b.len() && b[k].is_ascii_alphanumeric() {
+        k += 1;
+    }
+    (k - i, 0, 0)
+}
+
+/// Whether the char opening `s` (non-empty, opening on a non-ASCII byte) is a letter or digit.
+#[inline]
+fn non_ascii_is_alnum(s: &str) -> bool {
+    let b = s.as_bytes();
+    // U+2000..U+203F (dashes, curly quotes, ellipsis) close most words that touch a mark.
+    if b[0] == 0xe2 && b.get(1) == Some(&0x80) {
+        return false;
+    }
+    s.chars().next().is_some_and(is_word_char)
+}
+
+/// [`next_token_ascii`] and the flags of a word that opens on an ASCII letter, in one pass:
+/// the run of letters and digits is found eight bytes at a time and lower-cased on the way,
+/// which gives the lexicon key with no second look at the bytes. `None` for a word with an
+/// inner mark or a letter past ASCII (the caller takes the general path); otherwise the
+/// token's length and flags. The tests `tokenize_agrees_with_grammar` and
+/// `fixtures_tokenize_as_the_grammar_says` hold it to [`next_token`] and
+/// [`word_flags`](super::lexicon::word_flags).
+#[inline(always)]
+fn ascii_word(
+    body: &str,
+    i: usize,
+    to: usize,
+    words: &super::lexicon::WordTable,
+) -> Option<(usize, u32)> {
+    let b = body.as_bytes();
+    let (n, lo, hi) = ascii_run(&b[..to], i);
+    let e = i + n;
+    // Whether the char at `k` (or the end) goes on a word part after an inner mark.
+    let part_at = |k: usize| -> bool {
+        k < to
+            && match b[k] {
+                c if c.is_ascii() => c.is_ascii_alphanumeric(),
+                _ => non_ascii_is_alnum(&body[k..to]),
+            }
+    };
+    if e < to {
+        match b[e] {
+            b'.' => {
+                if part_at(e + 1) {
+                    return None;
+                }
+                // A plain word before a period: see `word_with_period`.
+                let attached =
+                    (n == 1 && b[i].is_ascii_uppercase()) || (n <= 6 && is_abbreviation_key(lo));
+                if attached {
+                    let key = lo | u64::from(b'.') << (8 * n);
+                    let f = words.get_packed(u128::from(key), n + 1);
+                    return Some((n + 1, f | super::attribution::flag::SEGMENTED));
+                }
+            }
+            b'\'' | b'-' | b'&' if part_at(e + 1) => return None,
+            c if !c.is_ascii() => {
+                if b[e..to].starts_with("’".as_bytes()) {
+                    if part_at(e + 3) {
+                        return None;
+                    }
+                } else if non_ascii_is_alnum(&body[e..to]) {
+                    return None;
+                }
+            }
+            _ => {}
+        }
+    }
+    let f = if n <= 6 {
+        words.get_short(lo)
+    } else if n <= 16 {
+        words.get_packed(u128::from(lo) | u128::from(hi) << 64, n)
+    } else {
+        super::lexicon::word_flags(&body[i..e])
+    };
+    Some((n, f))
+}
+
 /// Tokenizes `body[from..to]`, appending to `out`.
 pub(crate) fn tokenize<'a>(body: &'a str, from: usize, to: usize, out: &mut Vec<Tok<'a>>) {
     let b = body.as_bytes();
+    let words = super::lexicon::words();
+    let range = &b[..to];
     let mut i = from;
     while i < to {
-        // `char::is_whitespace` on ASCII: `u8::is_ascii_whitespace` leaves out vertical tab.
-        while i < to && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
+        let c = b[i];
+        let fast = if c.is_ascii_alphabetic() {
+            if let Some((len, flags)) = ascii_word(body, i, to, words) {
+                out.push(Tok {
+                    start: i,
+                    end: i + len,
+                    text: &body[i..i + len],
+                    kind: Kind::Word,
+                    flags,
+                });
+                i += len;
+                // A single space after a word, the usual case, is skipped here: one test
+                // rather than a turn of the loop.
+                if range.get(i) == Some(&b' ') {
+                    i += 1;
+                }
+                continue;
+            }
+            None
+        } else if matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
+            // `char::is_whitespace` on ASCII: `u8::is_ascii_whitespace` leaves out vertical tab.
             i += 1;
-        }
-        if i >= to {
-            break;
-        }
-        if !b[i].is_ascii() && body[i..to].starts_with(char::is_whitespace) {
-            let rest = &body[i..to];
-            let trimmed = rest.trim_start();
-            i += rest.len() - trimmed.len();
-            if trimmed.is_empty() {
-                break;
-            }
-        }
-        let rest = &body[i..to];
-        let (kind, len, segmented, ascii) = match next_token_ascii(rest) {
-            // Only a word with an inner mark can hold a non-ASCII byte (’) on the fast path.
-            Some((kind, len, segmented)) => (kind, len, segmented, !segmented),
-            None => {
-                let (kind, len) = next_token(rest);
-                let segmented = kind == Kind::Word && is_segmented(&rest[..len]);
-                (kind, len, segmented, false)
-            }
-        };
-        let text = &body[i..i + len];
-        let flags = if matches!(kind, Kind::Word) {
-            let f = if ascii && len <= 16 {
-                super::lexicon::ascii_word_flags(text)
-            } else {
-                super::lexicon::word_flags(text)
-            };
-            f | (u32::from(segmented) * super::attribution::flag::SEGMENTED)
+            continue;
+        } else if c.is_ascii() && !c.is_ascii_digit() {
+            Some((Kind::Punct, 1, 0))
         } else {
-            0
+            if !c.is_ascii() {
+                let w = body[i..to].chars().next().expect("i < to");
+                if w.is_whitespace() {
+                    i += w.len_utf8();
+                    continue;
+                }
+                // U+2000..U+203F (dashes, curly quotes, ellipsis) are punctuation, bar the
+                // spaces just skipped: no letter opens a word there.
+                if ('\u{2000}'..='\u{203f}').contains(&w) {
+                    out.push(Tok {
+                        start: i,
+                        end: i + 3,
+                        text: &body[i..i + 3],
+                        kind: Kind::Punct,
+                        flags: 0,
+                    });
+                    i += 3;
+                    continue;
+                }
+            }
+            None
+        };
+        let (kind, len, flags) = match fast {
+            Some(t) => t,
+            None => general_token(&body[i..to], words),
         };
         out.push(Tok {
             start: i,
             end: i + len,
-            text,
+            text: &body[i..i + len],
             kind,
             flags,
         });
         i += len;
     }
+}
+
+/// The token opening `s` (non-empty, not opening with white space) and its flags, for what
+/// [`ascii_word`] leaves: numbers, words with inner marks, and text past ASCII.
+#[inline(never)]
+fn general_token(s: &str, words: &super::lexicon::WordTable) -> (Kind, usize, u32) {
+    let (kind, len, segmented, ascii) = match next_token_ascii(s) {
+        // Only a word with an inner mark can hold a non-ASCII byte (’) on the fast path.
+        Some((kind, len, segmented)) => (kind, len, segmented, !segmented),
+        None => {
+            let (kind, len) = next_token(s);
+            let segmented = kind == Kind::Word && is_segmented(&s[..len]);
+            (kind, len, segmented, false)
+        }
+    };
+    let flags = if matches!(kind, Kind::Word) {
+        let text = &s[..len];
+        let f = if ascii && len <= 16 {
+            words.get_ascii(text.as_bytes())
+        } else {
+            words.get(text)
+        };
+        f | (u32::from(segmented) * super::attribution::flag::SEGMENTED)
+    } else {
+        0
+    };
+    (kind, len, flags)
 }
 
 #[cfg(test)]
@@ -352,6 +536,129 @@ mod tests {
         let mut out = Vec::new();
         tokenize(s, 0, s.len(), &mut out);
         out.iter().map(|t| t.text).collect()
+    }
+
+    /// The grammar straight, the reference for [`tokenize`]: nom for every token, the lexicon
+    /// for every word.
+    fn reference(body: &str, from: usize, to: usize) -> Vec<(usize, usize, Kind, u32)> {
+        let mut out = Vec::new();
+        let mut i = from;
+        loop {
+            let rest = &body[i..to];
+            let t = rest.trim_start();
+            i += rest.len() - t.len();
+            if t.is_empty() {
+                return out;
+            }
+            let (kind, len) = next_token(t);
+            let text = &t[..len];
+            let flags = if kind == Kind::Word {
+                super::super::lexicon::word_flags(text)
+                    | (u32::from(is_segmented(text)) * super::super::attribution::flag::SEGMENTED)
+            } else {
+                0
+            };
+            out.push((i, i + len, kind, flags));
+            i += len;
+        }
+    }
+
+    fn tokens(body: &str, from: usize, to: usize) -> Vec<(usize, usize, Kind, u32)> {
+        let mut out = Vec::new();
+        tokenize(body, from, to, &mut out);
+        out.iter()
+            .map(|t| {
+                assert_eq!(t.text, &body[t.start..t.end]);
+                (t.start, t.end, t.kind, t.flags)
+            })
+            .collect()
+    }
+
+    /// The largest char boundary of `s` at or below `k`.
+    fn floor_boundary(s: &str, k: usize) -> usize {
+        (0..=k.min(s.len()))
+            .rev()
+            .find(|&k| s.is_char_boundary(k))
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn fixtures_tokenize_as_the_grammar_says() {
+        let mut dirs = vec![std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures"
+        ))];
+        let mut files = 0;
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(d).expect("fixtures") {
+                let p = e.expect("entry").path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else if let Ok(text) = std::fs::read_to_string(&p) {
+                    assert_eq!(
+                        tokens(&text, 0, text.len()),
+                        reference(&text, 0, text.len()),
+                        "{p:?}"
+                    );
+                    files += 1;
+                }
+            }
+        }
+        assert!(files >= 15, "{files} fixtures");
+    }
+
+    #[test]
+    fn general_punctuation_tokenizes_as_the_grammar_says() {
+        for c in '\u{1fff}'..='\u{2071}' {
+            let s = format!("a{c}b {c}.{c}");
+            assert_eq!(tokens(&s, 0, s.len()), reference(&s, 0, s.len()), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn tokenize_agrees_with_grammar_on_edge_cases() {
+        for s in [
+            "Mr. Smith",
+            "mr.",
+            "Approx. 5",
+            "U.S.",
+            "J.",
+            "j.",
+            "said.\u{201d}",
+            "said\u{201d}",
+            "Petro\u{2019}s",
+            "Democrats\u{2019} ",
+            "Democrats\u{2019}",
+            "caf\u{e9}",
+            "AT&T",
+            "Jean-\u{c9}lise",
+            "a.\u{e9}",
+            "abcdefghijklmnopqrstuvwxyz0123456789 x",
+            "Spokeswoman said",
+            "SPOKESWOMAN",
+            "x\u{2070}",
+            "Sen.X",
+            "no.",
+            "No.1",
+            "approx.",
+            "APPROX. ",
+            "abcdefg.",
+            "Ab\u{a0}cd",
+            "a\u{b}b\u{1c}c",
+            "x\u{2019}\u{e9}",
+        ] {
+            assert_eq!(tokens(s, 0, s.len()), reference(s, 0, s.len()), "{s:?}");
+            for cut in 0..s.len() {
+                if s.is_char_boundary(cut) {
+                    assert_eq!(tokens(s, 0, cut), reference(s, 0, cut), "{s:?} to {cut}");
+                    assert_eq!(
+                        tokens(s, cut, s.len()),
+                        reference(s, cut, s.len()),
+                        "{s:?} from {cut}"
+                    );
+                }
+            }
+        }
     }
 
     proptest::proptest! {
@@ -369,6 +676,20 @@ mod tests {
                     );
                 }
             }
+        }
+
+        #[test]
+        fn tokenize_agrees_with_grammar(
+            s in "(said|Said|SAID|Mr|mrs|Sen|Approx|U|J|president|presidents|according|\
+                   spokeswoman|Spokeswomen|[a-zA-Z0-9]{1,19}|\
+                   [ .,:'’“”—…&%éÉß\u{a0}\u{b}\u{1c}\u{2070}\u{2071}-]){0,14}",
+            a in 0usize..200,
+            z in 0usize..200,
+        ) {
+            let (a, z) = (a.min(z), a.max(z));
+            let (from, to) = (floor_boundary(&s, a), floor_boundary(&s, z));
+            proptest::prop_assert_eq!(tokens(&s, from, to), reference(&s, from, to), "{:?}", &s[from..to]);
+            proptest::prop_assert_eq!(tokens(&s, 0, s.len()), reference(&s, 0, s.len()), "{:?}", s);
         }
     }
 
