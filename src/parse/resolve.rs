@@ -1,53 +1,250 @@
 //! Resolving pronouns, role nouns and surnames to the person they stand for
 //! (grammar/README.md §5, "Resolution").
 
-use rustc_hash::FxHashMap;
+use std::cell::Cell;
+use std::collections::hash_map::Entry;
+use std::hash::BuildHasher;
+
+use rustc_hash::{FxBuildHasher, FxHashMap};
 
 use super::attribution::{classify_np, Np};
 use super::token::Tok;
 
-#[derive(Debug, Clone)]
+/// The end of a chain of entities or cache entries that share a hash.
+const NONE: u32 = u32::MAX;
+
+/// The hash the name tables are keyed by. The tables hold this hash, not the string, so that
+/// a name is hashed once however many tables it is looked up in, and stored once (in an arena)
+/// however many tables index it: a new name used to cost four allocations.
+fn hash_of(s: &str) -> u64 {
+    FxBuildHasher.hash_one(s)
+}
+
+/// A string in an arena ([`Names::text`], [`NameCache::text`]): its byte range.
+#[derive(Debug, Clone, Copy, Default)]
+struct Piece {
+    start: u32,
+    end: u32,
+}
+
+impl Piece {
+    /// Appends `s` to `arena`.
+    fn push(arena: &mut String, s: &str) -> Piece {
+        let start = arena.len() as u32;
+        arena.push_str(s);
+        Piece {
+            start,
+            end: arena.len() as u32,
+        }
+    }
+
+    fn of(self, arena: &str) -> &str {
+        &arena[self.start as usize..self.end as usize]
+    }
+}
+
+/// A name with its last word ([`last_word`]) and the hashes of both, worked out once: a name
+/// taken from the [`NameCache`] is looked up by name and by last word without hashing again.
+#[derive(Debug, Clone, Copy)]
+struct Key<'a> {
+    name: &'a str,
+    hash: u64,
+    last: &'a str,
+    last_hash: u64,
+}
+
+impl<'a> Key<'a> {
+    fn new(name: &'a str) -> Key<'a> {
+        let last = last_word(name);
+        Key {
+            name,
+            hash: hash_of(name),
+            last,
+            last_hash: hash_of(last),
+        }
+    }
+}
+
+#[derive(Debug)]
 struct Entity {
-    name: String,
+    /// The name, in [`Names::text`].
+    name: Piece,
+    /// Its last word, in [`Names::text`], the key of [`Names::by_last`].
+    last: Piece,
+    /// The next older entity whose name has the same hash, or [`NONE`].
+    same_hash: u32,
+    /// The next older entity whose last word has the same hash, or [`NONE`].
+    same_last: u32,
     titles: Vec<String>,
     /// Person or organisation, when known. Most names are never the antecedent of a pronoun,
     /// so the organisation test runs only when a pronoun asks ([`Entity::is_person`]).
-    person: std::cell::Cell<Option<bool>>,
+    person: Cell<Option<bool>>,
     /// Was named as a speaker: pronouns prefer speakers over people merely mentioned.
     speaker: bool,
     /// Byte offset of the latest mention: recency decides between candidates.
     seen: usize,
 }
 
+/// The entities of one article, with their names end to end in one arena.
+#[derive(Debug, Default)]
+struct Names {
+    entities: Vec<Entity>,
+    /// The names and last words of `entities`.
+    text: String,
+    /// Index of `entities` by the hash of the name, and by the hash of its last word (for
+    /// "Petro" -> "Gustavo Petro"): every capitalized run of an article is looked up, so no
+    /// linear scans. Each maps to the newest entity of a chain ([`Entity::same_hash`],
+    /// [`Entity::same_last`]) that holds every entity with that hash.
+    by_name: FxHashMap<u64, u32>,
+    by_last: FxHashMap<u64, u32>,
+}
+
+/// A name found in a run of text, as the [`NameCache`] keeps it: its byte offset from the
+/// run's start, the name and its last word in [`NameCache::text`] with their hashes, and its
+/// titles, a range of [`NameCache::titles`].
+#[derive(Debug, Clone, Copy)]
+struct CachedName {
+    at: u32,
+    name: Piece,
+    last: Piece,
+    hash: u64,
+    last_hash: u64,
+    titles: Piece,
+}
+
+/// Runs of text seen before, by the hash of their text, each with a range of
+/// [`NameCache::names`].
+#[derive(Debug, Default)]
+struct Runs {
+    /// Hash of a run's text -> its newest entry in `entries`; the entries chain through
+    /// [`Run::same_hash`].
+    index: FxHashMap<u64, u32>,
+    entries: Vec<Run>,
+}
+
+#[derive(Debug)]
+struct Run {
+    /// The run's text, in [`NameCache::text`].
+    text: Piece,
+    same_hash: u32,
+    /// The names it holds: a range of [`NameCache::names`].
+    names: Piece,
+}
+
+impl Runs {
+    /// The names of the run `key` (with hash `hash`), if seen before.
+    fn get(&self, hash: u64, key: &str, text: &str) -> Option<Piece> {
+        let mut k = *self.index.get(&hash)?;
+        while k != NONE {
+            let run = &self.entries[k as usize];
+            if run.text.of(text) == key {
+                return Some(run.names);
+            }
+            k = run.same_hash;
+        }
+        None
+    }
+
+    fn insert(&mut self, hash: u64, key: Piece, names: Piece) {
+        let k = self.entries.len() as u32;
+        let same_hash = self.index.insert(hash, k).unwrap_or(NONE);
+        self.entries.push(Run {
+            text: key,
+            same_hash,
+            names,
+        });
+    }
+
+    fn clear(&mut self) {
+        self.index.clear();
+        self.entries.clear();
+    }
+}
+
 /// What runs of text name, by the run's text. What a run names depends on its text alone, and
 /// articles name the same people over and over, within an article and from one to the next:
 /// tokenizing and classifying each mention again was a sixth of all extraction work. Kept
 /// from article to article on each thread (see [`Resolver::new`]), and emptied when it holds
-/// [`NameCache::MAX`] runs, so memory stays bounded whatever the input size.
+/// [`NameCache::MAX`] runs, so memory stays bounded whatever the input size. Keys and names
+/// live end to end in one arena, emptied with the rest: half the runs of an article are new,
+/// and a few allocations for each new run cost more than the look-up saved.
 #[derive(Debug, Default)]
 struct NameCache {
+    /// The texts of runs and the names in them.
+    text: String,
+    /// The names of all runs, each run's a range.
+    names: Vec<CachedName>,
+    /// The titles of all names, each name's a range.
+    titles: Vec<String>,
     /// Capitalized runs of running text ([`Resolver::observe_text`]): their names, each with
     /// its byte offset from the run's start.
-    text_runs: FxHashMap<Box<str>, Vec<Named>>,
-    /// Capitalized runs of tokens ([`names_in`]): the name each holds, if any, with its byte
-    /// offset from the run's start.
-    token_runs: FxHashMap<Box<str>, Option<Named>>,
-    /// The emptied collections of the last article's [`Resolver`]: grown again from nothing
+    text_runs: Runs,
+    /// Capitalized runs of tokens ([`names_in`]): the name each holds (none or one), with its
+    /// byte offset from the run's start.
+    token_runs: Runs,
+    /// The emptied tables of the last article's [`Resolver`]: grown again from nothing
     /// for each article, their tables were rehashed a dozen times per article.
-    spare: Spare,
-}
-
-#[derive(Debug, Default)]
-struct Spare {
-    entities: Vec<Entity>,
-    by_name: FxHashMap<String, usize>,
-    by_last: FxHashMap<String, Vec<usize>>,
+    spare: Names,
+    /// The emptied buffers of the last article's [`Resolver`].
+    spare_found: Vec<(usize, CachedName)>,
+    spare_toks: Vec<Tok<'static>>,
 }
 
 impl NameCache {
     const MAX: usize = 1 << 15;
-    /// Collections with room for more entities than this are not kept for the next article.
+    /// Tables with room for more entities than this are not kept for the next article.
     const MAX_SPARE: usize = 1 << 12;
+
+    fn len(&self) -> usize {
+        self.text_runs.entries.len() + self.token_runs.entries.len()
+    }
+
+    /// Empties the cache, keeping its memory.
+    fn clear(&mut self) {
+        self.text.clear();
+        self.names.clear();
+        self.titles.clear();
+        self.text_runs.clear();
+        self.token_runs.clear();
+    }
+
+    fn key(&self, n: &CachedName) -> Key<'_> {
+        Key {
+            name: n.name.of(&self.text),
+            hash: n.hash,
+            last: n.last.of(&self.text),
+            last_hash: n.last_hash,
+        }
+    }
+
+    fn titles(&self, n: &CachedName) -> &[String] {
+        &self.titles[n.titles.start as usize..n.titles.end as usize]
+    }
+
+    /// Keeps a name found by [`run_name`].
+    fn add_name(&mut self, at: usize, name: &str, titles: Vec<String>) -> CachedName {
+        let last = last_word(name);
+        // `last` is a suffix of `name`'s text: the arena holds the name once.
+        let name_piece = Piece::push(&mut self.text, name);
+        let last_start =
+            name_piece.start + (last.as_ptr() as usize - name.as_ptr() as usize) as u32;
+        let first_title = self.titles.len() as u32;
+        self.titles.extend(titles);
+        CachedName {
+            at: at as u32,
+            name: name_piece,
+            last: Piece {
+                start: last_start,
+                end: last_start + last.len() as u32,
+            },
+            hash: hash_of(name),
+            last_hash: hash_of(last),
+            titles: Piece {
+                start: first_title,
+                end: self.titles.len() as u32,
+            },
+        }
+    }
 }
 
 thread_local! {
@@ -58,51 +255,64 @@ thread_local! {
 /// Names seen so far in one article, most recent last.
 #[derive(Debug)]
 pub(crate) struct Resolver {
-    entities: Vec<Entity>,
-    /// Index of `entities` by name, and by last word of the name (for "Petro" -> "Gustavo
-    /// Petro"): every capitalized run of an article is looked up, so no linear scans.
-    by_name: FxHashMap<String, usize>,
-    by_last: FxHashMap<String, Vec<usize>>,
+    names: Names,
     cache: NameCache,
+    /// The names [`names_in`] found, each at its byte offset in the body: kept from call to
+    /// call for its memory.
+    found: Vec<(usize, CachedName)>,
+    /// An empty token buffer for [`Resolver::observe_text`], kept for its memory.
+    toks: Vec<Tok<'static>>,
+}
+
+/// An empty vector of tokens, in the memory of `toks` (emptied) and of any lifetime: collecting
+/// into a vector of the same layout reuses the allocation.
+fn recycle<'b>(mut toks: Vec<Tok<'_>>) -> Vec<Tok<'b>> {
+    toks.clear();
+    toks.into_iter().map(|_| unreachable!("empty")).collect()
 }
 
 impl Resolver {
     /// A resolver for a new article, with the name cache of the articles before it.
     pub fn new() -> Resolver {
         let mut cache = NAME_CACHE.with(|c| c.take());
-        let spare = std::mem::take(&mut cache.spare);
-        if cache.text_runs.len() + cache.token_runs.len() >= NameCache::MAX {
-            cache = NameCache::default();
+        let names = std::mem::take(&mut cache.spare);
+        if cache.len() >= NameCache::MAX {
+            cache.clear();
         }
+        let found = std::mem::take(&mut cache.spare_found);
+        let toks = std::mem::take(&mut cache.spare_toks);
         Resolver {
-            entities: spare.entities,
-            by_name: spare.by_name,
-            by_last: spare.by_last,
+            names,
             cache,
+            found,
+            toks,
         }
     }
 }
 
 impl Drop for Resolver {
-    /// Hands the name cache and the emptied collections on to the next article.
+    /// Hands the name cache and the emptied tables on to the next article.
     fn drop(&mut self) {
         let mut cache = std::mem::take(&mut self.cache);
-        if self.by_name.capacity() <= NameCache::MAX_SPARE {
-            let mut spare = Spare {
-                entities: std::mem::take(&mut self.entities),
-                by_name: std::mem::take(&mut self.by_name),
-                by_last: std::mem::take(&mut self.by_last),
-            };
+        if self.names.by_name.capacity() <= NameCache::MAX_SPARE
+            && self.names.text.capacity() <= NameCache::MAX_SPARE * 64
+        {
+            let mut spare = std::mem::take(&mut self.names);
             spare.entities.clear();
+            spare.text.clear();
             spare.by_name.clear();
             spare.by_last.clear();
             cache.spare = spare;
         }
+        self.found.clear();
+        cache.spare_found = std::mem::take(&mut self.found);
+        cache.spare_toks = std::mem::take(&mut self.toks);
         NAME_CACHE.with(|c| *c.borrow_mut() = cache);
     }
 }
 
-/// A name found in a run of text: its byte offset from the run's start, the name and its titles.
+/// A name found in a run of tokens: its byte offset from the run's start, the name and its
+/// titles.
 type Named = (usize, String, Vec<String>);
 
 /// Capitalized words that open sentences without naming anyone: the function words the
@@ -118,13 +328,29 @@ fn not_a_name(t: &Tok) -> bool {
             | flag::SUBORDINATORS)
         != 0
         || {
-            let w = t.text.trim_end_matches('.');
-            w.len() <= 5
-                && [
-                    "there", "here", "what", "why", "how", "who", "where", "mr", "mrs", "ms", "dr",
-                ]
-                .iter()
-                .any(|x| w.eq_ignore_ascii_case(x))
+            // Lower-cased on the stack and matched, rather than compared with each word of a
+            // list: the first word of every new run asks.
+            let w = t.text.trim_end_matches('.').as_bytes();
+            let mut buf = [0u8; 5];
+            w.len() <= buf.len() && {
+                let lower = &mut buf[..w.len()];
+                lower.copy_from_slice(w);
+                lower.make_ascii_lowercase();
+                matches!(
+                    &*lower,
+                    b"there"
+                        | b"here"
+                        | b"what"
+                        | b"why"
+                        | b"how"
+                        | b"who"
+                        | b"where"
+                        | b"mr"
+                        | b"mrs"
+                        | b"ms"
+                        | b"dr"
+                )
+            }
         }
 }
 
@@ -214,8 +440,19 @@ fn gender_of(name: &str, titles: &[String]) -> Option<char> {
             _ => {}
         }
     }
-    let first = name.split_whitespace().next()?.to_lowercase();
-    super::lexicon::lexicon().first_names.get(&first).copied()
+    let first = name.split_whitespace().next()?;
+    let first_names = &super::lexicon::lexicon().first_names;
+    // Lower-cased on the stack when ASCII (the same as `to_lowercase` there): every pronoun
+    // asks this of each candidate.
+    let mut buf = [0u8; 32];
+    if first.len() <= buf.len() && first.is_ascii() {
+        let lower = &mut buf[..first.len()];
+        lower.copy_from_slice(first.as_bytes());
+        lower.make_ascii_lowercase();
+        let lower = std::str::from_utf8(lower).expect("ASCII");
+        return first_names.get(lower).copied();
+    }
+    first_names.get(&first.to_lowercase()).copied()
 }
 
 fn starts_particle(b: &[u8]) -> bool {
@@ -238,19 +475,40 @@ fn is_title_word(w: &str) -> bool {
     super::lexicon::word_flags(w) & super::attribution::flag::TITLE != 0
 }
 
-/// A short line without a sentence end is a headline or a caption: title case names nobody
-/// reliably there.
-fn is_headline(body: &str, at: usize) -> bool {
-    let b = body.as_bytes();
-    let start = memchr::memrchr(b'\n', &b[..at]).map_or(0, |k| k + 1);
-    let end = memchr::memchr(b'\n', &b[at..]).map_or(b.len(), |k| at + k);
-    let line = body[start..end].trim_end();
-    line.len() < 150 && !line.ends_with(['.', '"', '”', '?', '!', ':'])
+/// The index of the first ASCII capital of `b`, sixteen bytes per step: this scan runs over
+/// all the quote-free text of an article, most of its length.
+#[cfg(target_arch = "x86_64")]
+fn first_capital(b: &[u8]) -> Option<usize> {
+    use std::arch::x86_64::{
+        _mm_and_si128, _mm_cmpgt_epi8, _mm_cmplt_epi8, _mm_loadu_si128, _mm_movemask_epi8,
+        _mm_set1_epi8,
+    };
+    let mut offset = 0;
+    while offset + 16 <= b.len() {
+        // SAFETY: SSE2 is part of every x86_64 target, and the sixteen bytes read lie in `b`.
+        // The comparisons are signed: bytes of UTF-8 sequences (top bit set) are below 'A'.
+        let capitals = unsafe {
+            let x = _mm_loadu_si128(b.as_ptr().add(offset).cast());
+            let from_a = _mm_cmpgt_epi8(x, _mm_set1_epi8((b'A' - 1) as i8));
+            let to_z = _mm_cmplt_epi8(x, _mm_set1_epi8((b'Z' + 1) as i8));
+            _mm_movemask_epi8(_mm_and_si128(from_a, to_z))
+        };
+        if capitals != 0 {
+            return Some(offset + capitals.trailing_zeros() as usize);
+        }
+        offset += 16;
+    }
+    first_capital_swar(&b[offset..]).map(|k| offset + k)
 }
 
-/// The index of the first ASCII capital of `b`, eight bytes per step: this scan runs over
-/// all the quote-free text of an article, most of its length.
+/// [`first_capital`] without SSE2, and for the last few bytes: eight bytes per step.
+#[cfg(not(target_arch = "x86_64"))]
 fn first_capital(b: &[u8]) -> Option<usize> {
+    first_capital_swar(b)
+}
+
+/// [`first_capital`], eight bytes per step in a `u64`.
+fn first_capital_swar(b: &[u8]) -> Option<usize> {
     const ONES: u64 = u64::MAX / 0xff;
     let mut chunks = b.chunks_exact(8);
     let mut offset = 0;
@@ -274,7 +532,80 @@ fn first_capital(b: &[u8]) -> Option<usize> {
         .map(|k| offset + k)
 }
 
+/// The first ASCII white space (`u8::is_ascii_whitespace`) in `b[i..to]`, or `to`: the end of
+/// the word at `i`. Eight bytes per step: every capitalized word of running text is measured.
+fn word_end(b: &[u8], mut i: usize, to: usize) -> usize {
+    const ONES: u64 = u64::MAX / 0xff;
+    while i + 8 <= to {
+        let x = u64::from_le_bytes(b[i..i + 8].try_into().expect("eight bytes"));
+        // Flags the bytes below 0x21, where all white space lies: exact for the first one.
+        let below = x.wrapping_sub(ONES * 0x21) & !x & (ONES * 0x80);
+        if below == 0 {
+            i += 8;
+            continue;
+        }
+        let k = i + (below.trailing_zeros() / 8) as usize;
+        if b[k].is_ascii_whitespace() {
+            return k;
+        }
+        i = k + 1; // a control character
+    }
+    while i < to && !b[i].is_ascii_whitespace() {
+        i += 1;
+    }
+    i
+}
+
+/// The last word of a name, leaving out generational suffixes ("Jr.").
 fn last_word(name: &str) -> &str {
+    if !name.is_ascii() {
+        return last_word_slow(name);
+    }
+    // On ASCII, `split_whitespace` splits at these bytes: the same words, without decoding.
+    let space = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c);
+    let b = name.as_bytes();
+    let mut end = b.len();
+    loop {
+        while end > 0 && space(b[end - 1]) {
+            end -= 1;
+        }
+        if end == 0 {
+            return name;
+        }
+        let mut start = end;
+        while start > 0 && !space(b[start - 1]) {
+            start -= 1;
+        }
+        let w = &name[start..end];
+        if !matches!(w, "Jr." | "Sr." | "Jr" | "Sr" | "II" | "III") {
+            return w;
+        }
+        end = start;
+    }
+}
+
+/// Whether `name` has two words or more (`split_whitespace`): asked of every new run's name.
+fn two_words(name: &str) -> bool {
+    if !name.is_ascii() {
+        return name.split_whitespace().nth(1).is_some();
+    }
+    let mut words = 0;
+    let mut in_word = false;
+    for &c in name.as_bytes() {
+        let space = matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c);
+        if !space && !in_word {
+            words += 1;
+            if words == 2 {
+                return true;
+            }
+        }
+        in_word = !space;
+    }
+    false
+}
+
+/// [`last_word`] for names with non-ASCII characters.
+fn last_word_slow(name: &str) -> &str {
     name.split_whitespace()
         .rev()
         .find(|w| !matches!(*w, "Jr." | "Sr." | "Jr" | "Sr" | "II" | "III"))
@@ -306,11 +637,11 @@ fn is_org_cached(name: &str) -> bool {
 }
 
 impl Entity {
-    fn is_person(&self) -> bool {
+    fn is_person(&self, text: &str) -> bool {
         match self.person.get() {
             Some(p) => p,
             None => {
-                let p = !is_org_cached(&self.name);
+                let p = !is_org_cached(self.name.of(text));
                 self.person.set(Some(p));
                 p
             }
@@ -318,30 +649,58 @@ impl Entity {
     }
 }
 
-impl Resolver {
-    /// Records a mention of `name` at `at`. `person` is worked out from the name when not given,
+impl Names {
+    fn name(&self, k: usize) -> &str {
+        self.entities[k].name.of(&self.text)
+    }
+
+    /// Records a mention of `key` at `at`. `person` is worked out from the name when not given,
     /// and only for a name not seen before: most mentions are of known entities.
     fn touch(
         &mut self,
-        name: &str,
+        key: &Key,
         titles: &[String],
         person: Option<bool>,
         at: usize,
         speaker: bool,
     ) {
-        if let Some(&k) = self.by_name.get(name) {
-            self.touch_entity(k, titles, at, speaker);
-            return;
-        }
-        self.by_name.insert(name.to_string(), self.entities.len());
-        self.by_last
-            .entry(last_word(name).to_string())
-            .or_default()
-            .push(self.entities.len());
+        let k = self.entities.len() as u32;
+        // One probe of the table, whether the name is new or not.
+        let same_hash = match self.by_name.entry(key.hash) {
+            Entry::Occupied(mut head) => {
+                let mut j = *head.get();
+                while j != NONE {
+                    let e = &self.entities[j as usize];
+                    if e.name.of(&self.text) == key.name {
+                        self.touch_entity(j as usize, titles, at, speaker);
+                        return;
+                    }
+                    j = e.same_hash;
+                }
+                std::mem::replace(head.get_mut(), k)
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(k);
+                NONE
+            }
+        };
+        let same_last = self.by_last.insert(key.last_hash, k).unwrap_or(NONE);
+        let name = Piece::push(&mut self.text, key.name);
+        // The last word is kept as the suffix of the name it comes from.
+        let last = match (key.last.as_ptr() as usize).checked_sub(key.name.as_ptr() as usize) {
+            Some(off) if off + key.last.len() <= key.name.len() => Piece {
+                start: name.start + off as u32,
+                end: name.start + (off + key.last.len()) as u32,
+            },
+            _ => Piece::push(&mut self.text, key.last),
+        };
         self.entities.push(Entity {
-            name: name.to_string(),
+            name,
+            last,
+            same_hash,
+            same_last,
             titles: titles.to_vec(),
-            person: std::cell::Cell::new(person),
+            person: Cell::new(person),
             speaker,
             seen: at,
         });
@@ -359,51 +718,66 @@ impl Resolver {
         }
     }
 
-    fn most_recent(&self, pred: impl Fn(&Entity) -> bool) -> Option<&Entity> {
+    /// The most recent entity that `pred` accepts, as an index of `entities`.
+    fn most_recent(&self, pred: impl Fn(&Entity) -> bool) -> Option<usize> {
         self.entities
             .iter()
-            .filter(|e| pred(e))
-            .max_by_key(|e| e.seen)
+            .enumerate()
+            .filter(|(_, e)| pred(e))
+            .max_by_key(|(_, e)| e.seen)
+            .map(|(k, _)| k)
     }
 
-    /// The full name a surname or short form was introduced with ("Petro" -> "Gustavo Petro").
-    fn full_name(&self, name: &str) -> Option<&Entity> {
-        self.full_name_index(name).map(|k| &self.entities[k])
+    /// The full name a surname or short form was introduced with ("Petro" -> "Gustavo Petro"),
+    /// as an index of `entities`.
+    fn full_name_index(&self, key: &Key) -> Option<usize> {
+        let name = key.name;
+        let mut k = *self.by_last.get(&key.last_hash)?;
+        // The chain runs from the newest entity to the oldest: among entities last seen at
+        // the same offset the newest wins, as it did when the candidates were scanned oldest
+        // first.
+        let mut best: Option<(usize, usize)> = None;
+        while k != NONE {
+            let e = &self.entities[k as usize];
+            let e_name = e.name.of(&self.text);
+            // The cheap tests first: most chains hold the name itself.
+            if e_name.len() > name.len()
+                && best.is_none_or(|(_, seen)| e.seen > seen)
+                && e.last.of(&self.text) == key.last
+                && name
+                    .split_whitespace()
+                    .all(|w| e_name.split_whitespace().any(|x| x == w))
+            {
+                best = Some((k as usize, e.seen));
+            }
+            k = e.same_last;
+        }
+        best.map(|(k, _)| k)
     }
 
-    /// [`Resolver::full_name`], as an index of `entities`.
-    fn full_name_index(&self, name: &str) -> Option<usize> {
-        self.by_last
-            .get(last_word(name))?
-            .iter()
-            .copied()
-            .filter(|&k| {
-                let e = &self.entities[k];
-                e.name != name
-                    && e.name.len() > name.len()
-                    && name
-                        .split_whitespace()
-                        .all(|w| e.name.split_whitespace().any(|x| x == w))
-            })
-            .max_by_key(|&k| self.entities[k].seen)
+    /// Records a name seen in running text at `at`, completed to the full name it was
+    /// introduced with.
+    fn observe_name(&mut self, key: &Key, titles: &[String], at: usize) {
+        match self.full_name_index(key) {
+            Some(k) => self.touch_entity(k, titles, at, false),
+            None => self.touch(key, titles, None, at, false),
+        }
     }
+}
 
+impl Resolver {
     /// Records the names in running text without quotes. Only runs of two or more capitalized
     /// words can name someone here, so the scan stops only at capitals that start a word and
     /// tokenizes just those runs. Title-case lines (headlines) are skipped.
     pub fn observe_text(&mut self, body: &str, from: usize, to: usize) {
         let b = body.as_bytes();
-        let word_end = |mut i: usize| {
-            while i < to && !b[i].is_ascii_whitespace() {
-                i += 1;
-            }
-            i
-        };
-        // Room for a long run from the start: grown from nothing, it was reallocated in most
-        // calls.
-        let mut toks = Vec::with_capacity(32);
-        // Out of `self` while names are recorded from it.
-        let mut cache = std::mem::take(&mut self.cache);
+        let word_end = |i: usize| word_end(b, i, to);
+        // The tokens of one run, in the memory of the last call's (allocating it anew was a
+        // tenth of this function's work).
+        let mut toks = recycle(std::mem::take(&mut self.toks));
+        // The bounds of the last line tested for a headline, and the verdict: a paragraph is
+        // one line, and scanning it to both ends for each of its runs cost more than the rest.
+        let mut line = (0, 0, false);
         let mut i = from;
         while i < to {
             let Some(k) = first_capital(&b[i..to]) else {
@@ -430,69 +804,110 @@ impl Resolver {
                 words += 1;
             }
             i = end;
-            if words < 2 || is_headline(body, start) {
+            if words < 2 {
+                continue;
+            }
+            if !(line.0 <= start && start < line.1) {
+                line = line_of(body, start);
+            }
+            if line.2 {
                 continue;
             }
             let key = &body[start..end];
-            if let Some(names) = cache.text_runs.get(key) {
-                for (at, name, titles) in names {
-                    self.observe_name(name, titles, start + at);
+            let hash = hash_of(key);
+            let cache = &mut self.cache;
+            if let Some(names) = cache.text_runs.get(hash, key, &cache.text) {
+                for n in &cache.names[names.start as usize..names.end as usize] {
+                    let at = start + n.at as usize;
+                    self.names.observe_name(&cache.key(n), cache.titles(n), at);
                 }
                 continue;
             }
             toks.clear();
             super::token::tokenize(body, start, end, &mut toks);
-            let mut names: Vec<Named> = Vec::new();
-            names_in(body, &toks, &mut cache.token_runs, |at, name, titles| {
-                names.push((at - start, name.to_string(), titles.to_vec()));
-            });
-            for (at, name, titles) in &names {
-                self.observe_name(name, titles, start + at);
+            self.found.clear();
+            names_in(body, &toks, cache, &mut self.found);
+            let first = cache.names.len() as u32;
+            cache
+                .names
+                .extend(self.found.iter().map(|&(at, n)| CachedName {
+                    at: (at - start) as u32,
+                    ..n
+                }));
+            let names = Piece {
+                start: first,
+                end: cache.names.len() as u32,
+            };
+            let key = Piece::push(&mut cache.text, key);
+            cache.text_runs.insert(hash, key, names);
+            for (at, n) in &self.found {
+                self.names.observe_name(&cache.key(n), cache.titles(n), *at);
             }
-            cache.text_runs.insert(key.into(), names);
         }
-        self.cache = cache;
+        self.toks = recycle(toks);
     }
 
     /// Records the names of person-like capitalized runs in `toks` (split into `sentences`),
     /// tokens of `body`.
     pub fn observe_names(&mut self, body: &str, toks: &[Tok], sentences: &[(usize, usize)]) {
         for &(lo, hi) in sentences {
-            let (words, caps) = toks[lo..hi].iter().fold((0, 0), |(w, c), t| {
-                (w + usize::from(t.is_word()), c + usize::from(t.is_cap()))
-            });
+            let toks = &toks[lo..hi];
+            // The words and capitals are counted, and the first capital followed by a capital
+            // or a short word (a particle) found on the way: only there can a run of two words,
+            // and so a name, start (see `names_in`). Half the sentences have none.
+            let (mut words, mut caps) = (0, 0);
+            let mut first_pair = None;
+            let mut after_cap = false;
+            let mut rest = toks.iter().enumerate();
+            for (k, t) in &mut rest {
+                let word = t.is_word();
+                let cap = t.is_cap();
+                words += usize::from(word);
+                caps += usize::from(cap);
+                if after_cap && (cap || (word && t.text.len() <= 3)) {
+                    first_pair = Some(k - 1);
+                    break;
+                }
+                after_cap = cap;
+            }
+            let Some(first_pair) = first_pair else {
+                continue;
+            };
+            for (_, t) in rest {
+                words += usize::from(t.is_word());
+                caps += usize::from(t.is_cap());
+            }
             if words >= 3 && caps * 4 >= words * 3 {
                 continue; // a headline in title case names nobody reliably
             }
-            let mut cache = std::mem::take(&mut self.cache.token_runs);
-            names_in(body, &toks[lo..hi], &mut cache, |at, name, titles| {
-                self.observe_name(name, titles, at);
-            });
-            self.cache.token_runs = cache;
-        }
-    }
-
-    /// Records a name seen in running text at `at`, completed to the full name it was
-    /// introduced with.
-    fn observe_name(&mut self, name: &str, titles: &[String], at: usize) {
-        match self.full_name_index(name) {
-            Some(k) => self.touch_entity(k, titles, at, false),
-            None => self.touch(name, titles, None, at, false),
+            self.found.clear();
+            names_in(body, &toks[first_pair..], &mut self.cache, &mut self.found);
+            let cache = &self.cache;
+            for (at, n) in &self.found {
+                self.names.observe_name(&cache.key(n), cache.titles(n), *at);
+            }
         }
     }
 
     /// The name a speaker phrase stands for; records named speakers for later resolution.
     pub fn resolve(&mut self, np: &Np, text: &str, at: usize) -> String {
+        let names = &mut self.names;
         match np {
             Np::Name { name, titles } => {
-                let full = self
-                    .full_name(name)
-                    .map_or(name.clone(), |e| e.name.clone());
-                self.touch(&full, titles, None, at, true);
-                full
+                let key = Key::new(name);
+                match names.full_name_index(&key) {
+                    Some(k) => {
+                        names.touch_entity(k, titles, at, true);
+                        names.name(k).to_string()
+                    }
+                    None => {
+                        names.touch(&key, titles, None, at, true);
+                        name.clone()
+                    }
+                }
             }
             Np::Org(name) => {
-                self.touch(name, &[], Some(false), at, true);
+                names.touch(&Key::new(name), &[], Some(false), at, true);
                 name.clone()
             }
             Np::Pronoun(p) => {
@@ -504,32 +919,33 @@ impl Resolver {
                     "she" => Some('f'),
                     _ => None,
                 };
+                let arena = &names.text;
                 let fits = |e: &Entity| {
-                    (e.is_person() || !person)
-                        && wanted
-                            .is_none_or(|w| gender_of(&e.name, &e.titles).is_none_or(|g| g == w))
+                    // `!person` first: the organisation test is the dearer, and pure.
+                    (!person || e.is_person(arena))
+                        && wanted.is_none_or(|w| {
+                            gender_of(e.name.of(arena), &e.titles).is_none_or(|g| g == w)
+                        })
                 };
                 let near = |e: &Entity| at.saturating_sub(e.seen) < 2000;
-                let found = self
+                let found = names
                     .most_recent(|e| e.speaker && near(e) && fits(e))
-                    .or_else(|| self.most_recent(fits));
+                    .or_else(|| names.most_recent(fits));
                 match found {
-                    Some(e) => {
-                        let name = e.name.clone();
-                        self.touch(&name, &[], Some(true), at, true);
-                        name
+                    // Known by name: recorded as its own mention, as the name would be.
+                    Some(k) => {
+                        names.touch_entity(k, &[], at, true);
+                        names.name(k).to_string()
                     }
                     None => text.to_string(),
                 }
             }
             Np::Role(head) => {
                 let singular = head.trim_end_matches('s');
-                match self.most_recent(|e| e.titles.iter().any(|t| t == head || t == singular)) {
-                    Some(e) if !text.starts_with(['a', 'A']) => {
-                        let name = e.name.clone();
-                        let person = e.is_person();
-                        self.touch(&name, &[], Some(person), at, true);
-                        name
+                match names.most_recent(|e| e.titles.iter().any(|t| t == head || t == singular)) {
+                    Some(k) if !text.starts_with(['a', 'A']) => {
+                        names.touch_entity(k, &[], at, true);
+                        names.name(k).to_string()
                     }
                     _ => text.to_string(),
                 }
@@ -538,15 +954,22 @@ impl Resolver {
     }
 }
 
+/// The bounds of the line holding byte `at` of `body`, and whether it is a headline: a short
+/// line without a sentence end is a headline or a caption, where title case names nobody
+/// reliably.
+fn line_of(body: &str, at: usize) -> (usize, usize, bool) {
+    let b = body.as_bytes();
+    let start = memchr::memrchr(b'\n', &b[..at]).map_or(0, |k| k + 1);
+    let end = memchr::memchr(b'\n', &b[at..]).map_or(b.len(), |k| at + k);
+    let line = body[start..end].trim_end();
+    let headline = line.len() < 150 && !line.ends_with(['.', '"', '”', '?', '!', ':']);
+    (start, end, headline)
+}
+
 /// The person-like capitalized runs of one sentence (or part of one), tokens of `body`: each
-/// name, with the byte offset of its first word and its titles, handed to `found`. What a run
+/// name, at the byte offset of its first word in `body`, appended to `found`. What a run
 /// names is looked up in `cache` by the run's text, and worked out by [`run_name`] when new.
-fn names_in(
-    body: &str,
-    toks: &[Tok],
-    cache: &mut FxHashMap<Box<str>, Option<Named>>,
-    mut found: impl FnMut(usize, &str, &[String]),
-) {
+fn names_in(body: &str, toks: &[Tok], cache: &mut NameCache, found: &mut Vec<(usize, CachedName)>) {
     let (lo, hi) = (0, toks.len());
     let mut i = lo;
     while i < hi {
@@ -577,16 +1000,26 @@ fn names_in(
             // The run's words are separated by white space alone (a word never ends next
             // to a letter), so its text gives back its tokens, and what it names.
             let key = &body[toks[i].start..toks[j - 1].end];
-            match cache.get(key) {
-                Some(Some((at, name, titles))) => found(toks[i].start + at, name, titles),
-                Some(None) => {}
+            let hash = hash_of(key);
+            let names = match cache.token_runs.get(hash, key, &cache.text) {
+                Some(names) => names,
                 None => {
-                    let named = run_name(&toks[i..j]);
-                    if let Some((at, name, titles)) = &named {
-                        found(toks[i].start + at, name, titles);
+                    let first = cache.names.len() as u32;
+                    if let Some((at, name, titles)) = run_name(&toks[i..j]) {
+                        let n = cache.add_name(at, &name, titles);
+                        cache.names.push(n);
                     }
-                    cache.insert(key.into(), named);
+                    let names = Piece {
+                        start: first,
+                        end: cache.names.len() as u32,
+                    };
+                    let key = Piece::push(&mut cache.text, key);
+                    cache.token_runs.insert(hash, key, names);
+                    names
                 }
+            };
+            for n in &cache.names[names.start as usize..names.end as usize] {
+                found.push((toks[i].start + n.at as usize, *n));
             }
         }
         i = j.max(i + 1);
@@ -620,9 +1053,7 @@ fn run_name(run: &[Tok]) -> Option<Named> {
         &run[a..j]
     };
     match classify_np(words) {
-        Some((_, Np::Name { name, titles }))
-            if name.split_whitespace().count() >= 2 || !titles.is_empty() =>
-        {
+        Some((_, Np::Name { name, titles })) if two_words(&name) || !titles.is_empty() => {
             Some((run[a].start - run[0].start, name, titles))
         }
         _ => None,
@@ -638,6 +1069,25 @@ mod tests {
         fn first_capital_is_the_first_ascii_capital(s in "[a-zA-Z @\\[`{é€Ä\u{7f}]{0,40}") {
             let b = s.as_bytes();
             proptest::prop_assert_eq!(first_capital(b), b.iter().position(u8::is_ascii_uppercase));
+            proptest::prop_assert_eq!(first_capital_swar(b), b.iter().position(u8::is_ascii_uppercase));
+        }
+
+        #[test]
+        fn word_end_is_the_first_ascii_white_space(s in "[a-z \t\n\r\u{b}\u{c}\u{0}\u{1f}!é]{0,40}", from in 0usize..40) {
+            let b = s.as_bytes();
+            let from = from.min(b.len());
+            let expected = b[from..].iter().position(u8::is_ascii_whitespace).map_or(b.len(), |k| from + k);
+            proptest::prop_assert_eq!(word_end(b, from, b.len()), expected);
+        }
+
+        #[test]
+        fn two_words_agrees_with_split_whitespace(s in "[A-Za-z. \\t\\u{b}é]{0,12}") {
+            proptest::prop_assert_eq!(two_words(&s), s.split_whitespace().count() >= 2);
+        }
+
+        #[test]
+        fn last_word_agrees_with_split_whitespace(s in "[A-Za-z. \t\u{b}é]{0,30}|(Jr|Sr|II|III|Jr\\.| |[A-Z][a-z]{0,3}){0,6}") {
+            proptest::prop_assert_eq!(last_word(&s), last_word_slow(&s));
         }
     }
 }
