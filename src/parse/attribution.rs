@@ -227,8 +227,18 @@ pub(crate) fn is_cue(t: &Tok) -> Option<CueClass> {
     }
 }
 
+/// Whether the word is one of `list` (lower-case ASCII words), in any ASCII case. Entries of
+/// another length or first letter are passed over without a compare: several lists are
+/// asked about each candidate phrase of each quote.
 fn is_in(t: &Tok, list: &[&str]) -> bool {
-    t.is_word() && list.iter().any(|w| t.is(w))
+    let b = t.text.as_bytes();
+    let Some(first) = b.first().map(u8::to_ascii_lowercase) else {
+        return false;
+    };
+    t.is_word()
+        && list
+            .iter()
+            .any(|w| w.len() == b.len() && w.as_bytes()[0] == first && t.is(w))
 }
 
 fn is_title(t: &Tok) -> bool {
@@ -245,34 +255,162 @@ fn is_nameish(t: &Tok) -> bool {
 
 /// Joins token texts with single spaces.
 fn join(toks: &[Tok]) -> String {
-    // Sized up front: names are joined for every capitalized run of the text.
-    let mut s = String::with_capacity(toks.iter().map(|t| t.text.len() + 1).sum());
-    for t in toks {
+    join_marking(toks, usize::MAX).0
+}
+
+/// [`join`], with the offset in the result at which `toks[mark]` starts (the length of the
+/// result when there is no such word): the join of `toks[mark..]` is the rest from there, so a
+/// name at the end of a mention is sliced from the mention, not joined a second time.
+fn join_marking(toks: &[Tok], mark: usize) -> (String, usize) {
+    // Sized up front: names are joined for every capitalized run of the text. The words lie
+    // in order within their span, so the span and a space between each two is room enough.
+    let room = match toks {
+        [first, .., last] => last.end.saturating_sub(first.start) + toks.len(),
+        [one] => one.text.len(),
+        [] => 0,
+    };
+    let mut s = String::with_capacity(room);
+    let mut at = None;
+    for (i, t) in toks.iter().enumerate() {
         if !s.is_empty() && !t.is_punct(',') {
             s.push(' ');
         }
+        if i == mark {
+            at = Some(s.len());
+        }
         s.push_str(t.text);
     }
-    s
+    let at = at.unwrap_or(s.len());
+    (s, at)
 }
 
-fn mention(toks: &[Tok], np: Np) -> Mention {
-    Mention {
-        start: toks[0].start,
-        end: toks[toks.len() - 1].end,
-        text: String::new(),
-        np,
+/// The titles and roles among the words before a name, lower-cased and without a period.
+fn titles_of(prefix: &[Tok]) -> Vec<String> {
+    // Most names have none: the common case skips the collecting.
+    if !prefix.iter().any(|t| is_title(t) || is_role(t)) {
+        return Vec::new();
     }
+    prefix
+        .iter()
+        .filter(|t| is_title(t) || is_role(t))
+        .map(|t| t.text.trim_end_matches('.').to_lowercase())
+        .collect()
+}
+
+/// Whether the word ends in "ing" in any case, as `t.lower().ends_with("ing")` would say
+/// without making the lower-case copy: no character but `i`, `n`, `g` and their capitals
+/// lower-cases to text ending in one of them.
+fn ends_with_ing(t: &Tok) -> bool {
+    let b = t.text.as_bytes();
+    b.len() >= 3 && b[b.len() - 3..].eq_ignore_ascii_case(b"ing")
+}
+
+/// Whether the word, lower-cased, is in the roles lexicon. The `ROLE` flag says so for all
+/// but its possessive forms ("president’s"), and most words have no flag: the set is only
+/// asked about the few that do, with an ASCII word lower-cased on the stack.
+fn known_role(t: &Tok) -> bool {
+    if !has(t, flag::ROLE) {
+        return false;
+    }
+    let roles = &lexicon().roles;
+    let b = t.text.as_bytes();
+    let mut buf = [0u8; 32];
+    match buf.get_mut(..b.len()) {
+        Some(lower) if b.is_ascii() => {
+            lower.copy_from_slice(b);
+            lower.make_ascii_lowercase();
+            std::str::from_utf8(lower).is_ok_and(|w| roles.contains(w))
+        }
+        _ => roles.contains(t.lower().as_str()),
+    }
+}
+
+/// A speaker phrase as [`classify`] finds it, before any text is copied: token indices into
+/// the slice that was classified. The rules try many candidate phrases for each quote (every
+/// start and end within reach) and keep at most one, so the strings of an [`Np`] are only made
+/// for that one ([`Shape::np`]): copying them for every candidate was most of the cost of
+/// attribution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// The pronoun at this index, lower-cased.
+    Pronoun(usize),
+    /// The word at this index up to its apostrophe, lower-cased ("He’s").
+    Contraction(usize),
+    /// The words `name_start..end` are the name; the titles and roles among
+    /// `prefix..name_start` stood before it.
+    Name {
+        prefix: usize,
+        name_start: usize,
+        end: usize,
+    },
+    /// The words `from..end`.
+    Org { from: usize, end: usize },
+    /// The head noun at this index, lower-cased.
+    Role(usize),
+}
+
+impl Shape {
+    /// The same phrase with its indices moved `d` tokens on (into an enclosing slice).
+    fn shifted(self, d: usize) -> Shape {
+        match self {
+            Shape::Pronoun(i) => Shape::Pronoun(i + d),
+            Shape::Contraction(i) => Shape::Contraction(i + d),
+            Shape::Name {
+                prefix,
+                name_start,
+                end,
+            } => Shape::Name {
+                prefix: prefix + d,
+                name_start: name_start + d,
+                end: end + d,
+            },
+            Shape::Org { from, end } => Shape::Org {
+                from: from + d,
+                end: end + d,
+            },
+            Shape::Role(i) => Shape::Role(i + d),
+        }
+    }
+
+    /// The phrase's [`Np`], from the slice its indices refer to.
+    fn np(self, toks: &[Tok]) -> Np {
+        match self {
+            Shape::Pronoun(i) => Np::Pronoun(toks[i].lower()),
+            Shape::Contraction(i) => {
+                let text = toks[i].text;
+                let p = text.split_once(['’', '\'']).map_or(text, |(p, _)| p);
+                Np::Pronoun(p.to_lowercase())
+            }
+            Shape::Name {
+                prefix,
+                name_start,
+                end,
+            } => Np::Name {
+                name: join(&toks[name_start..end]),
+                titles: titles_of(&toks[prefix..name_start]),
+            },
+            Shape::Org { from, end } => Np::Org(join(&toks[from..end])),
+            Shape::Role(i) => Np::Role(toks[i].lower()),
+        }
+    }
+}
+
+/// The speaker-np rule on a candidate phrase: how many leading words it skips, and what it is.
+pub(crate) fn classify_np(toks: &[Tok]) -> Option<(usize, Np)> {
+    classify(toks).map(|(skip, shape)| (skip, shape.np(toks)))
 }
 
 // speaker-np = pronoun / *{titles} name / determiner *WORD {roles} / {roles} / "the" CAP *CAP
 // (applied to a candidate phrase whose ends are already known)
-pub(crate) fn classify_np(toks: &[Tok]) -> Option<(usize, Np)> {
+/// [`classify_np`] without the strings: indices into `all`.
+fn classify(all: &[Tok]) -> Option<(usize, Shape)> {
     let mut a = 0;
-    while a + 1 < toks.len() && has(&toks[a], flag::LEADING_NOISE) {
+    while a + 1 < all.len() && has(&all[a], flag::LEADING_NOISE) {
         a += 1;
     }
-    let toks = &toks[a..];
+    let toks = &all[a..];
+    // Shapes below index `toks`; the caller's slice starts `a` words earlier.
+    let found = |shape: Shape| Some((a, shape.shifted(a)));
     if toks.is_empty() || toks.len() > 9 {
         return None;
     }
@@ -283,40 +421,38 @@ pub(crate) fn classify_np(toks: &[Tok]) -> Option<(usize, Np)> {
         return None;
     }
     if toks[0].kind == Kind::Number {
-        return match classify_np(&toks[1..]) {
-            Some((0, np)) => Some((a, np)),
+        return match classify(&toks[1..]) {
+            Some((0, shape)) => found(shape.shifted(1)),
             None if toks.len() >= 2
                 && toks.len() <= 4
                 && toks[1..].iter().all(|t| t.is_lower_word()) =>
             {
-                Some((a, Np::Role(toks[toks.len() - 1].lower())))
+                found(Shape::Role(toks.len() - 1))
             }
             _ => None,
         };
     }
     // "Mr. Morgan of the Sierra Club": the speaker is the phrase before its complement.
-    if let Some(p) = toks
-        .iter()
-        .position(|t| is_in(t, &["of", "for", "at", "from", "with"]))
-    {
+    if let Some(p) = toks.iter().position(opens_complement) {
         if p >= 1 && p + 1 < toks.len() && toks[p + 1..].iter().any(|t| t.is_cap()) {
-            if let Some((skip, np)) = classify_np(&toks[..p]) {
-                if matches!(np, Np::Name { .. }) {
-                    return Some((a + skip, np));
+            if let Some((skip, shape)) = classify(&toks[..p]) {
+                if matches!(shape, Shape::Name { .. }) {
+                    return Some((a + skip, shape.shifted(a)));
                 }
             }
         }
     }
     if toks.len() == 1 && has(&toks[0], flag::PRONOUNS) {
-        return Some((a, Np::Pronoun(toks[0].lower())));
+        return found(Shape::Pronoun(0));
     }
-    // "He’s claiming", "She'd said": a pronoun with its auxiliary.
-    if toks.len() == 1 {
+    // "He’s claiming", "She'd said": a pronoun with its auxiliary. (Only a word with an
+    // apostrophe, ' or the 0xe2 that opens ’, is split.)
+    if toks.len() == 1 && toks[0].text.bytes().any(|b| b == b'\'' || b == 0xe2) {
         if let Some((p, rest)) = toks[0].text.split_once(['’', '\'']) {
             if PRONOUNS.iter().any(|x| p.eq_ignore_ascii_case(x))
                 && matches!(rest, "s" | "re" | "d" | "ll" | "ve")
             {
-                return Some((a, Np::Pronoun(p.to_lowercase())));
+                return found(Shape::Contraction(0));
             }
         }
     }
@@ -326,12 +462,13 @@ pub(crate) fn classify_np(toks: &[Tok]) -> Option<(usize, Np)> {
             || has(t, flag::PRONOUNS)
             || has(t, flag::LEADING_NOISE)
             || has(t, flag::PREPOSITIONS)
-            || is_in(
-                t,
-                &[
-                    "there", "here", "what", "why", "how", "who", "where", "this", "it's",
-                ],
-            )
+            || t.text.len() <= 5
+                && is_in(
+                    t,
+                    &[
+                        "there", "here", "what", "why", "how", "who", "where", "this", "it's",
+                    ],
+                )
     };
     if toks.iter().all(function_word) {
         return None;
@@ -341,7 +478,7 @@ pub(crate) fn classify_np(toks: &[Tok]) -> Option<(usize, Np)> {
         return None;
     }
     // "early Friday saying …", "Florida Friday": a day names nobody. (Months may: Theresa May.)
-    if is_in(last, WEEKDAYS) {
+    if is_weekday(last) {
         return None;
     }
     // A name at the end, after titles or role words: "Treasury Secretary Scott Bessent",
@@ -366,11 +503,9 @@ pub(crate) fn classify_np(toks: &[Tok]) -> Option<(usize, Np)> {
         }
         k += 1;
     }
-    if name_start < toks.len()
-        && toks[name_start..]
-            .iter()
-            .all(|t| t.is_cap() || has(t, flag::PARTICLES))
-    {
+    // The words after `n` passed the loop above, so each is capitalized or a particle, as a
+    // name's words must be.
+    if name_start < toks.len() {
         let prefix = &toks[..name_start];
         // Lower-case modifiers stand before names too ("IMF chief economist Maury Obstfeld",
         // "panel Chairman Rep. Jason Chaffetz"), but never a verb or a preposition.
@@ -393,20 +528,16 @@ pub(crate) fn classify_np(toks: &[Tok]) -> Option<(usize, Np)> {
             if prefix.first().is_some_and(|t| t.is("the"))
                 && !prefix.iter().any(|t| is_title_or_role(&t))
             {
-                return Some((a, Np::Org(join(&toks[1..]))));
+                return found(Shape::Org {
+                    from: 1,
+                    end: toks.len(),
+                });
             }
-            let titles = prefix
-                .iter()
-                .filter(|t| is_title(t) || is_role(t))
-                .map(|t| t.text.trim_end_matches('.').to_lowercase())
-                .collect();
-            return Some((
-                a,
-                Np::Name {
-                    name: join(&toks[name_start..]),
-                    titles,
-                },
-            ));
+            return found(Shape::Name {
+                prefix: 0,
+                name_start,
+                end: toks.len(),
+            });
         }
     }
     // A role phrase: "the president", "a senior administration official", "officials",
@@ -430,12 +561,17 @@ pub(crate) fn classify_np(toks: &[Tok]) -> Option<(usize, Np)> {
                 && (det || t.is_cap() || is_role(t) || is_title(t))
         }) && toks.len() <= 6;
         if starts_ok && middle_ok {
-            return Some((a, Np::Role(head.lower())));
+            return found(Shape::Role(toks.len() - 1));
         }
     }
     // Any determiner phrase can be a source ("the announcer", "the clip", "a doctor").
+    // (The tests on the last word are the cheapest, so they go first.)
     if toks.len() >= 2
         && toks.len() <= 5
+        && last.is_lower_word()
+        && !has(last, flag::PREPOSITIONS)
+        && !has(last, flag::AUX)
+        && !last.text.ends_with("ly")
         && is_in(
             &toks[0],
             &[
@@ -443,15 +579,11 @@ pub(crate) fn classify_np(toks: &[Tok]) -> Option<(usize, Np)> {
                 "many",
             ],
         )
-        && last.is_lower_word()
-        && !has(last, flag::PREPOSITIONS)
-        && !has(last, flag::AUX)
-        && !last.text.ends_with("ly")
         && toks[1..]
             .iter()
             .all(|t| !has(t, flag::PREPOSITIONS) && !has(t, flag::AUX) && is_cue(t).is_none())
     {
-        return Some((a, Np::Role(last.lower())));
+        return found(Shape::Role(toks.len() - 1));
     }
     // "the White House", "the Pentagon", or an organization name on its own.
     if toks[0].is("the")
@@ -460,33 +592,120 @@ pub(crate) fn classify_np(toks: &[Tok]) -> Option<(usize, Np)> {
             .iter()
             .all(|t| t.is_cap() || has(t, flag::PARTICLES))
     {
-        return Some((a, Np::Org(join(&toks[1..]))));
+        return found(Shape::Org {
+            from: 1,
+            end: toks.len(),
+        });
     }
     None
+}
+
+/// "of", "for", "at", "from" or "with", in any case: `is_in` on the text, by its length first.
+/// (Not by the word's flags: the resolver classifies words cut from their possessive,
+/// "Wednesday" from "Wednesday’s", which keep the flags of the whole word.)
+fn opens_complement(t: &Tok) -> bool {
+    let first = t.text.as_bytes().first().map_or(0, u8::to_ascii_lowercase);
+    match (t.text.len(), first) {
+        (2, b'o') => t.is_word() && t.is("of"),
+        (2, b'a') => t.is_word() && t.is("at"),
+        (3, b'f') => t.is_word() && t.is("for"),
+        (4, b'f') => t.is_word() && t.is("from"),
+        (4, b'w') => t.is_word() && t.is("with"),
+        _ => false,
+    }
+}
+
+/// `is_in(t, WEEKDAYS)`, asked of the last word of every candidate phrase: all the days end
+/// in "day", which rules out nearly every word before the list is scanned.
+fn is_weekday(t: &Tok) -> bool {
+    let b = t.text.as_bytes();
+    (6..=9).contains(&b.len())
+        && b[b.len() - 3..].eq_ignore_ascii_case(b"day")
+        && is_in(t, WEEKDAYS)
 }
 
 fn is_title_or_role(t: &&Tok) -> bool {
     is_title(t) || is_role(t)
 }
 
+/// A candidate speaker phrase, the tokens `from..to` of the block, classified but not yet
+/// copied out ([`Cand::mention`]).
+#[derive(Debug, Clone, Copy)]
+struct Cand {
+    from: usize,
+    to: usize,
+    /// Indices into the block's tokens.
+    shape: Shape,
+}
+
+impl Cand {
+    fn is_name(&self) -> bool {
+        matches!(self.shape, Shape::Name { .. })
+    }
+
+    /// A role phrase whose head noun is not in the roles lexicon ("the clip").
+    fn is_loose_role(&self, toks: &[Tok]) -> bool {
+        matches!(self.shape, Shape::Role(h) if !known_role(&toks[h]))
+    }
+
+    fn mention(self, toks: &[Tok]) -> Mention {
+        let span = &toks[self.from..self.to];
+        // A name or organization that ends the mention is the end of its text.
+        let tail = match self.shape {
+            Shape::Name {
+                name_start, end, ..
+            } if end == self.to && name_start >= self.from => Some(name_start),
+            Shape::Org { from, end } if end == self.to && from >= self.from => Some(from),
+            _ => None,
+        };
+        let (text, at) = join_marking(span, tail.map_or(usize::MAX, |i| i - self.from));
+        let np = match (self.shape, tail) {
+            (
+                Shape::Name {
+                    prefix, name_start, ..
+                },
+                Some(_),
+            ) => Np::Name {
+                name: text[at..].to_string(),
+                titles: titles_of(&toks[prefix..name_start]),
+            },
+            (Shape::Org { .. }, Some(_)) => Np::Org(text[at..].to_string()),
+            (shape, _) => shape.np(toks),
+        };
+        Mention {
+            start: span[0].start,
+            end: span[span.len() - 1].end,
+            text,
+            np,
+        }
+    }
+}
+
 fn np_mention(toks: &[Tok], from: usize, to: usize) -> Option<Mention> {
+    np_cand(toks, from, to).map(|c| c.mention(toks))
+}
+
+/// [`np_mention`] without copying the phrase out.
+fn np_cand(toks: &[Tok], from: usize, to: usize) -> Option<Cand> {
     if from >= to {
         return None;
     }
     // "Rep. Gwen Moore (D-Wis.)": a parenthetical after a name is not part of it.
     if toks[to - 1].is_punct(')') {
         let open = (from..to).rev().find(|&i| toks[i].is_punct('('))?;
-        return np_mention(toks, from, open);
+        return np_cand(toks, from, open);
     }
     // "the newspaper Friday said": a day or month after the phrase dates it, it names nobody.
     let mut to = to;
     while to > from + 1 && has(&toks[to - 1], flag::CALENDAR) {
         to -= 1;
     }
-    let (skip, np) = classify_np(&toks[from..to])?;
-    let mut m = mention(&toks[from + skip..to], np);
-    m.text = join(&toks[from + skip..to]);
-    Some(m)
+    let (skip, shape) = classify(&toks[from..to])?;
+    Some(Cand {
+        from: from + skip,
+        to,
+        shape: shape.shifted(from),
+    })
 }
 
 /// The end of a noun phrase read forwards from `from` (for "said Petro", "said a spokesman for the ministry").
@@ -534,7 +753,7 @@ fn skip_appositive_back(toks: &[Tok], lo: usize, i: usize) -> Option<usize> {
 
 /// "a local member of parliament, Eric Ciotti, told": a name set off by commas right before
 /// the cue is the speaker, and the phrase before it describes them.
-fn named_between_commas(toks: &[Tok], lo: usize, end: usize) -> Option<Mention> {
+fn named_between_commas(toks: &[Tok], lo: usize, end: usize) -> Option<Cand> {
     if end < lo + 3 || !toks[end - 1].is_punct(',') {
         return None;
     }
@@ -542,12 +761,12 @@ fn named_between_commas(toks: &[Tok], lo: usize, end: usize) -> Option<Mention> 
     if open == lo || end - 1 - open > 5 {
         return None;
     }
-    let m = np_mention(toks, open + 1, end - 1)?;
-    let described = np_mention(toks, lo, open).is_some_and(|d| matches!(d.np, Np::Role(_)))
+    let m = np_cand(toks, open + 1, end - 1)?;
+    let described = np_cand(toks, lo, open).is_some_and(|d| matches!(d.shape, Shape::Role(_)))
         || toks[lo..open]
             .first()
             .is_some_and(|t| has(t, flag::DETERMINERS));
-    (matches!(m.np, Np::Name { .. }) && described).then_some(m)
+    (m.is_name() && described).then_some(m)
 }
 
 // pre-attribution: [ channel "," ] speaker-np [ appositive ] *aux cue ...
@@ -556,7 +775,7 @@ fn subject_before(
     lo: usize,
     cue: usize,
     channels: &[(usize, usize)],
-) -> Option<Mention> {
+) -> Option<Cand> {
     let mut end = cue;
     while end > lo && has(&toks[end - 1], flag::AUX) {
         end -= 1;
@@ -593,10 +812,9 @@ fn subject_before(
     }
     let subject = |end: usize| {
         (start..end).find_map(|s| {
-            let m = np_mention(toks, s, end)?;
+            let m = np_cand(toks, s, end)?;
             // A phrase governed by a preposition is not a subject ("of the president said" never).
-            let governed =
-                s > lo && m.start == toks[s].start && has(&toks[s - 1], flag::PREPOSITIONS);
+            let governed = s > lo && m.from == s && has(&toks[s - 1], flag::PREPOSITIONS);
             (!governed).then_some(m)
         })
     };
@@ -608,9 +826,9 @@ fn subject_before(
         })?;
         // Only a name or a role noun, never a loose phrase ("did the media publish any
         // damning report").
-        subject(participle).filter(|m| match &m.np {
-            Np::Name { .. } => true,
-            Np::Role(head) => super::lexicon::lexicon().roles.contains(head),
+        subject(participle).filter(|m| match m.shape {
+            Shape::Name { .. } => true,
+            Shape::Role(head) => known_role(&toks[head]),
             _ => false,
         })
     })
@@ -619,7 +837,7 @@ fn subject_before(
 // participle-cue: the subject is that of the clause the cue hangs on: the first noun phrase of
 // the nearest comma-separated segment before the cue that opens with one ("Petro denounced the
 // killing, saying", "Earlier that day, Petro had joined … and urged").
-fn clause_subject(toks: &[Tok], lo: usize, cue: usize) -> Option<Mention> {
+fn clause_subject(toks: &[Tok], lo: usize, cue: usize) -> Option<Cand> {
     let mut seg_end = cue;
     loop {
         let mut seg_start = seg_end;
@@ -627,20 +845,19 @@ fn clause_subject(toks: &[Tok], lo: usize, cue: usize) -> Option<Mention> {
             seg_start -= 1;
         }
         // The nearest clause first: "… when Washington revoked the visa, accusing".
-        let mut starts = vec![seg_start];
-        starts.extend(
-            (seg_start..seg_end)
-                .filter(|&i| has(&toks[i], flag::SUBORDINATORS))
-                .map(|i| i + 1),
-        );
-        for &from in starts.iter().rev() {
+        let starts = (seg_start..seg_end)
+            .rev()
+            .filter(|&i| has(&toks[i], flag::SUBORDINATORS))
+            .map(|i| i + 1)
+            .chain([seg_start]);
+        for from in starts {
             let longest = (from + 7).min(seg_end);
             for e in (from + 1..=longest).rev() {
-                let Some(m) = np_mention(toks, from, e) else {
+                let Some(m) = np_cand(toks, from, e) else {
                     continue;
                 };
                 // Far from its cue, only a name, a pronoun or a real role noun is trusted.
-                if matches!(&m.np, Np::Role(head) if !lexicon().roles.contains(head.as_str())) {
+                if m.is_loose_role(toks) {
                     continue;
                 }
                 let followed_ok =
@@ -668,17 +885,20 @@ pub(crate) fn indirect_speaker(
     let first_cue = (lo..hi.min(lo + 10)).find(|&c| {
         is_cue(&toks[c]) == Some(CueClass::Say)
             && toks[c].is_lower_word()
-            && !toks[c].lower().ends_with("ing")
+            && !ends_with_ing(&toks[c])
     })?;
-    let m = subject_before(toks, lo, first_cue, channels)?;
+    let subject = subject_before(toks, lo, first_cue, channels)?;
     // The subject opens the sentence, or the clause after an introductory phrase.
     let clause_start = (lo..first_cue)
         .rev()
         .find(|&i| toks[i].is_punct(','))
         .map_or(lo, |comma| comma + 1);
-    let opens = m.start == toks[lo].start || m.start == toks[clause_start].start;
+    if subject.from != lo && subject.from != clause_start {
+        return None;
+    }
+    let m = subject.mention(toks);
     let vague = matches!(&m.np, Np::Pronoun(p) if p == "it" || p == "you");
-    (opens && !vague).then_some(m)
+    (!vague).then_some(m)
 }
 
 // possessive-source = name "’s" cue-noun        ; Donald Trump’s claim that “…”
@@ -836,11 +1056,9 @@ fn post_attribution(toks: &[Tok], k: usize, hi: usize) -> Option<Found> {
             || end < hi && toks[end].is_punct(',')
             || end + 1 == hi && toks[end].is_punct('.');
         if eos {
-            if let Some(m) =
-                np_mention(toks, k + 2, end).filter(|m| matches!(m.np, Np::Name { .. }))
-            {
+            if let Some(m) = np_cand(toks, k + 2, end).filter(Cand::is_name) {
                 return Some(Found {
-                    speaker: Some(m),
+                    speaker: Some(m.mention(toks)),
                     cue: None,
                     rule: Rule::Post,
                 });
@@ -870,22 +1088,16 @@ fn post_attribution(toks: &[Tok], k: usize, hi: usize) -> Option<Found> {
         is_cue(&toks[j]).filter(|c| *c == CueClass::Say && toks[j].is_lower_word() && !audience_cue)
     {
         let end = np_forward_end(toks, j + 1, hi);
-        if let Some(m) = (j + 1..end)
-            .rev()
-            .find_map(|e| np_mention(toks, j + 1, e + 1))
-        {
-            return Some(found(m, &toks[j], class));
+        if let Some(m) = (j + 1..end).rev().find_map(|e| np_cand(toks, j + 1, e + 1)) {
+            return Some(found(m.mention(toks), &toks[j], class));
         }
     }
     // "according to" speaker-np
     if toks[j].is("according") && j + 1 < hi && toks[j + 1].is("to") {
         let end = np_forward_end(toks, j + 2, hi);
-        if let Some(m) = (j + 2..end)
-            .rev()
-            .find_map(|e| np_mention(toks, j + 2, e + 1))
-        {
+        if let Some(m) = (j + 2..end).rev().find_map(|e| np_cand(toks, j + 2, e + 1)) {
             return Some(Found {
-                speaker: Some(m),
+                speaker: Some(m.mention(toks)),
                 cue: Some((toks[j].start, toks[j + 1].end)),
                 rule: Rule::Post,
             });
@@ -918,17 +1130,17 @@ fn post_attribution(toks: &[Tok], k: usize, hi: usize) -> Option<Found> {
                 end -= 1;
             }
             if let Some(m) = named_between_commas(toks, j, end) {
-                return Some(found(m, t, class));
+                return Some(found(m.mention(toks), t, class));
             }
             while end > j && toks[end - 1].is_punct(',') {
                 end = skip_appositive_back(toks, j, end - 1)?;
             }
             // the phrase must start right after the quote
-            let m = np_mention(toks, j, end)?;
-            if m.start != toks[j].start && !has(&toks[j], flag::LEADING_NOISE) {
+            let m = np_cand(toks, j, end)?;
+            if m.from != j && !has(&toks[j], flag::LEADING_NOISE) {
                 return None;
             }
-            return Some(found(m, t, class));
+            return Some(found(m.mention(toks), t, class));
         }
         if c > j + 10
             && !toks[c..].iter().take(1).any(|t| t.is_punct(','))
@@ -957,12 +1169,9 @@ fn pre_attribution(
         // "according" "to" speaker-np "," … open-mark
         if t.is("according") && c + 1 < k && toks[c + 1].is("to") {
             let end = np_forward_end(toks, c + 2, k);
-            if let Some(m) = (c + 2..end)
-                .rev()
-                .find_map(|e| np_mention(toks, c + 2, e + 1))
-            {
+            if let Some(m) = (c + 2..end).rev().find_map(|e| np_cand(toks, c + 2, e + 1)) {
                 return Some(Found {
-                    speaker: Some(m),
+                    speaker: Some(m.mention(toks)),
                     cue: Some((t.start, toks[c + 1].end)),
                     rule: Rule::Pre,
                 });
@@ -989,7 +1198,7 @@ fn pre_attribution(
             continue;
         }
         let subject = subject_before(toks, lo, c, channels).or_else(|| {
-            let participle = t.lower().ends_with("ing");
+            let participle = ends_with_ing(t);
             let coordinated = c > lo && (toks[c - 1].is("and") || toks[c - 1].is_punct(','));
             (participle || coordinated)
                 .then(|| clause_subject(toks, lo, c))
@@ -997,7 +1206,7 @@ fn pre_attribution(
         });
         if let Some(m) = subject {
             return Some(Found {
-                speaker: Some(m),
+                speaker: Some(m.mention(toks)),
                 cue: Some((t.start, t.end)),
                 rule: Rule::Pre,
             });
@@ -1059,5 +1268,50 @@ mod tests {
         assert_eq!(np("the White House"), Some(Np::Org("White House".into())));
         assert_eq!(np("of the plan"), None);
         assert_eq!(np("the"), None);
+    }
+
+    /// The shortcuts in front of list and lexicon look-ups answer as the look-ups do, and a
+    /// mention's name sliced from its text is the name joined on its own.
+    #[test]
+    fn shortcuts_agree_with_the_lookups() {
+        let text = "But Treasury Secretary Scott Bessent of the Fed, the White House, He’s, \
+                    it's OF At FOR from With Wednesday WEDNESDAY holiday the president’s \
+                    officials SPOKESMAN 63 percent the Trump administration said Monday, \
+                    Mr. Morgan of the Sierra Club";
+        let mut toks = Vec::new();
+        tokenize(text, 0, text.len(), &mut toks);
+        let roles = &lexicon().roles;
+        for t in &toks {
+            let naive_in = |list: &[&str]| t.is_word() && list.iter().any(|w| t.is(w));
+            assert_eq!(is_in(t, DETERMINERS), naive_in(DETERMINERS), "{}", t.text);
+            assert_eq!(is_weekday(t), naive_in(WEEKDAYS), "{}", t.text);
+            assert_eq!(
+                opens_complement(t),
+                naive_in(&["of", "for", "at", "from", "with"]),
+                "{}",
+                t.text
+            );
+            assert_eq!(
+                known_role(t),
+                roles.contains(t.lower().as_str()),
+                "{}",
+                t.text
+            );
+            assert_eq!(ends_with_ing(t), t.lower().ends_with("ing"), "{}", t.text);
+        }
+        let mut mentions = 0;
+        for from in 0..toks.len() {
+            for to in from + 1..=toks.len().min(from + 10) {
+                let Some(c) = np_cand(&toks, from, to) else {
+                    continue;
+                };
+                let m = c.mention(&toks);
+                assert_eq!(m.text, join(&toks[c.from..c.to]));
+                assert_eq!(m.np, c.shape.np(&toks), "{}", m.text);
+                assert_eq!(m.start, toks[c.from].start);
+                mentions += 1;
+            }
+        }
+        assert!(mentions > 20, "{mentions}");
     }
 }
