@@ -33,7 +33,6 @@ use serde::Serialize;
 
 use attribution::{Found, Rule};
 use lexicon::lexicon;
-use rustc_hash::FxHashMap;
 
 use marks::RawQuote;
 use resolve::Resolver;
@@ -390,15 +389,16 @@ pub(crate) fn ceil_boundary(body: &str, mut i: usize) -> usize {
 /// Attributes every quote of `raw`, handing `(index, attribution)` to `emit` in index order,
 /// block by block: only the current block's results are held.
 fn attribute_all(body: &str, raw: &[RawQuote], mut emit: impl FnMut(usize, Attributed)) {
-    // Results of the current block, by quote index; everything before `next` is emitted.
-    let mut result: FxHashMap<usize, Attributed> = FxHashMap::default();
+    // Results of the current block, by quote index less the block's first: a block's quotes
+    // are consecutive. Everything before `next` is emitted.
+    let mut result = BlockResults::default();
     let mut next = 0;
     // Emits quotes `next..until`: those attributed by a block, the rest (nested quotes, or
     // quotes no block holds) with their kind alone.
-    let mut flush = |result: &mut FxHashMap<usize, Attributed>, until: usize| {
+    let mut flush = |result: &mut BlockResults, until: usize| {
         while next < until {
             let q = &raw[next];
-            let mut a: Attributed = result.remove(&next).unwrap_or(Attributed {
+            let mut a: Attributed = result.take(next).unwrap_or(Attributed {
                 kind: QuoteKind::Partial,
                 speaker: None,
                 cue: None,
@@ -421,12 +421,13 @@ fn attribute_all(body: &str, raw: &[RawQuote], mut emit: impl FnMut(usize, Attri
     let mut seen_to = 0;
     // The speaker of the last quote of the previous block, and where that block ended.
     let mut previous: Option<(Who, usize)> = None;
-    // Room for a long paragraph from the start: grown from nothing, it was reallocated
-    // several times in every article.
-    let mut toks: Vec<Tok> = Vec::with_capacity(256);
+    // The buffer of the article before, with room for a long paragraph: grown from nothing,
+    // it was reallocated several times in every article.
+    let mut toks: Vec<Tok> = recycle(SPARE_TOKS.take());
     let mut sents: Vec<(usize, usize)> = Vec::new();
     for (block_start, block_end, first, last) in blocks(body, raw) {
         flush(&mut result, first);
+        result.start(first, last);
         // Names in the text since the last block, for resolving pronouns and surnames.
         if block_start > seen_to {
             resolver.observe_text(body, seen_to, block_start);
@@ -532,7 +533,7 @@ fn attribute_all(body: &str, raw: &[RawQuote], mut emit: impl FnMut(usize, Attri
                     .iter()
                     .find(|c| c.toks.0 >= lo && c.toks.1 <= hi)
                     .map(|c| c.bytes);
-                result.insert(
+                result.put(
                     q,
                     Attributed {
                         kind,
@@ -547,6 +548,48 @@ fn attribute_all(body: &str, raw: &[RawQuote], mut emit: impl FnMut(usize, Attri
         previous = block_speaker.filter(|_| carries).map(|s| (s, block_end));
     }
     flush(&mut result, raw.len());
+    if toks.capacity() <= 1 << 16 {
+        SPARE_TOKS.set(recycle(toks));
+    }
+}
+
+/// An empty vector of tokens, in the memory of `toks` (emptied) and of any lifetime: collecting
+/// into a vector of the same layout reuses the allocation.
+fn recycle<'b>(mut toks: Vec<Tok<'_>>) -> Vec<Tok<'b>> {
+    toks.clear();
+    toks.into_iter().map(|_| unreachable!("empty")).collect()
+}
+
+thread_local! {
+    /// The token buffer of the last article of this thread, empty.
+    static SPARE_TOKS: std::cell::Cell<Vec<Tok<'static>>> =
+        std::cell::Cell::new(Vec::with_capacity(256));
+}
+
+/// The results of one block, for its quotes `first..=last` (nested ones included, which get
+/// none): a slot per quote rather than a hash map, since the quotes of a block are
+/// consecutive.
+#[derive(Default)]
+struct BlockResults {
+    first: usize,
+    slots: Vec<Option<Attributed>>,
+}
+
+impl BlockResults {
+    /// Starts the block of quotes `first..=last`; every earlier result has been taken.
+    fn start(&mut self, first: usize, last: usize) {
+        self.first = first;
+        self.slots.clear();
+        self.slots.resize_with(last - first + 1, || None);
+    }
+
+    fn put(&mut self, q: usize, a: Attributed) {
+        self.slots[q - self.first] = Some(a);
+    }
+
+    fn take(&mut self, q: usize) -> Option<Attributed> {
+        self.slots.get_mut(q.checked_sub(self.first)?)?.take()
+    }
 }
 
 /// Byte ranges of a sentence with its quotes cut out.
