@@ -8,6 +8,7 @@ use std::hash::BuildHasher;
 use rustc_hash::{FxBuildHasher, FxHashMap};
 
 use super::attribution::{classify_np, Np};
+use super::recycle;
 use super::token::Tok;
 
 /// The end of a chain of entities or cache entries that share a hash.
@@ -262,13 +263,6 @@ pub(crate) struct Resolver {
     found: Vec<(usize, CachedName)>,
     /// An empty token buffer for [`Resolver::observe_text`], kept for its memory.
     toks: Vec<Tok<'static>>,
-}
-
-/// An empty vector of tokens, in the memory of `toks` (emptied) and of any lifetime: collecting
-/// into a vector of the same layout reuses the allocation.
-fn recycle<'b>(mut toks: Vec<Tok<'_>>) -> Vec<Tok<'b>> {
-    toks.clear();
-    toks.into_iter().map(|_| unreachable!("empty")).collect()
 }
 
 impl Resolver {
