@@ -143,7 +143,7 @@ pub struct SpeakerRef<'a> {
 
 /// One quotation as [`extract_each`] hands it over: a [`Quote`] whose texts are borrowed from
 /// the article body and the parser, so that streaming it out allocates nothing. Copying the
-/// texts and the article's credits into every quote was about a fifth of all allocations of
+/// texts and the article's credits into every quote was about a sixth of all allocations of
 /// extraction.
 #[derive(Debug, Clone, Copy)]
 pub struct QuoteRef<'a> {
