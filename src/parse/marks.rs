@@ -200,13 +200,15 @@ pub(crate) fn scan(body: &str) -> Vec<RawQuote> {
     while para_start <= bytes.len() {
         let para_end =
             memchr::memchr(b'\n', &bytes[para_start..]).map_or(bytes.len(), |i| para_start + i);
-        let line = &body[para_start..para_end];
-        let first = line
-            .char_indices()
-            .find(|(_, c)| !c.is_whitespace())
-            .map(|(i, _)| para_start + i);
         stack.clear();
         let mut i = para_start;
+        // The paragraph's first char matters only to a quote left open above it.
+        let first = pending.and_then(|_| {
+            body[para_start..para_end]
+                .char_indices()
+                .find(|(_, c)| !c.is_whitespace())
+                .map(|(i, _)| para_start + i)
+        });
         if let Some(first) = first {
             if let Some((q, last_end)) = pending.take() {
                 // rule `continued`: a paragraph that reopens a quote left open goes on with it.
