@@ -54,13 +54,18 @@ fn lenient<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::
 
 /// Turns one JSON object into an article. `id` names where it came from (path, or path:line).
 pub(super) fn parse(id: String, json: &str) -> Result<Article, InputError> {
-    let rec = match scan_record(json, &mut String::new()) {
-        Some(rec) => rec,
-        None => serde_json::from_str(json).map_err(|e| InputError::Json {
-            id: id.clone(),
-            message: e.to_string(),
-        })?,
-    };
+    match scan_record(json, &mut String::new()) {
+        Some(rec) => article(id, rec),
+        None => parse_with_serde(id, json),
+    }
+}
+
+/// [`parse`] of a record that [`scan_record`] has already left to serde_json.
+pub(super) fn parse_with_serde(id: String, json: &str) -> Result<Article, InputError> {
+    let rec = serde_json::from_str(json).map_err(|e| InputError::Json {
+        id: id.clone(),
+        message: e.to_string(),
+    })?;
     article(id, rec)
 }
 

@@ -473,8 +473,9 @@ fn article_of_line(
             return Some(json::article(id, record));
         }
     }
+    // Text that passes `checked_str` passed the check above, so the scanner has had it.
     Some(match checked_str(&id, bytes) {
-        Ok(text) => json::parse(id, text),
+        Ok(text) => json::parse_with_serde(id, text),
         Err(e) => Err(e),
     })
 }

@@ -380,6 +380,22 @@ impl NameCache {
         &self.titles[n.titles.start as usize..n.titles.end as usize]
     }
 
+    /// The names of a run, as [`Runs::get`] gives them.
+    fn names_of(&self, run: Piece) -> &[CachedName] {
+        &self.names[run.start as usize..run.end as usize]
+    }
+
+    /// Keeps the run `key` of `kind` (with hash `hash`), whose names are those added to
+    /// `names` from index `first` on; returns the range of those names.
+    fn keep_run(&mut self, kind: RunKind, hash: u64, key: &str, first: u32) -> Piece {
+        let names = Piece {
+            start: first,
+            end: self.names.len() as u32,
+        };
+        self.runs.insert(kind, hash, key, &mut self.text, names);
+        names
+    }
+
     /// Keeps a name found by [`run_name`].
     fn add_name(&mut self, at: usize, name: &str, titles: Vec<String>) -> CachedName {
         let last = last_word(name);
@@ -1009,7 +1025,7 @@ impl Resolver {
             let hash = hash_of(key);
             let cache = &mut self.cache;
             if let Some(names) = cache.runs.get(RunKind::Text, hash, key, &cache.text) {
-                for n in &cache.names[names.start as usize..names.end as usize] {
+                for n in cache.names_of(names) {
                     let at = start + n.at as usize;
                     self.names.observe_name(&cache.key(n), cache.titles(n), at);
                 }
@@ -1026,13 +1042,7 @@ impl Resolver {
                     at: (at - start) as u32,
                     ..n
                 }));
-            let names = Piece {
-                start: first,
-                end: cache.names.len() as u32,
-            };
-            cache
-                .runs
-                .insert(RunKind::Text, hash, key, &mut cache.text, names);
+            cache.keep_run(RunKind::Text, hash, key, first);
             for (at, n) in &self.found {
                 self.names.observe_name(&cache.key(n), cache.titles(n), *at);
             }
@@ -1208,17 +1218,10 @@ fn names_in(body: &str, toks: &[Tok], cache: &mut NameCache, found: &mut Vec<(us
                         let n = cache.add_name(at, &name, titles);
                         cache.names.push(n);
                     }
-                    let names = Piece {
-                        start: first,
-                        end: cache.names.len() as u32,
-                    };
-                    cache
-                        .runs
-                        .insert(RunKind::Token, hash, key, &mut cache.text, names);
-                    names
+                    cache.keep_run(RunKind::Token, hash, key, first)
                 }
             };
-            for n in &cache.names[names.start as usize..names.end as usize] {
+            for n in cache.names_of(names) {
                 found.push((toks[i].start + n.at as usize, *n));
             }
         }
