@@ -545,7 +545,9 @@ fn merge(text: &str, mut words: Vec<Word>) -> Vec<Word> {
     let mut out: Vec<Merged> = Vec::with_capacity(words.len());
     let mut i = 0;
     while i < words.len() {
-        // Multi-word names, longest first; only across plain white space.
+        // Multi-word names, longest first; only across plain white space. Control characters
+        // count as white space, as `push_gap` folds them to a space: otherwise a name split by
+        // one ("Estados\0Unidos") merged only when the folded text was folded again.
         let phrase = if lexicon::may_start_phrase(&words[i].norm) {
             lexicon::PHRASES.iter().find_map(|(ws, canon)| {
                 let fits = i + ws.len() <= words.len()
@@ -553,7 +555,7 @@ fn merge(text: &str, mut words: Vec<Word>) -> Vec<Word> {
                     && (1..ws.len()).all(|k| {
                         text[words[i + k - 1].end..words[i + k].start]
                             .chars()
-                            .all(char::is_whitespace)
+                            .all(|c| c.is_whitespace() || c.is_control())
                     });
                 fits.then_some((ws.len(), *canon))
             })
